@@ -1,0 +1,108 @@
+"""Target lists: KIC ids from the command line, a text or CSV file, a preset, or an archive."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from lcfeat.errors import InvalidTargetError
+
+#: KIC ids are positive; custom Kepler target ids reach 9 digits.
+MAX_KIC = 999_999_999
+_ID = re.compile(r"^\s*(?:(?:kic|kplr)[\s_-]*)?0*(\d{1,9})\s*$", re.IGNORECASE)
+_LIGHTCURVE_NAME = re.compile(r"^kplr(\d{9})-\d{13}_llc\.fits(?:\.gz)?$")
+
+
+def parse_kic(text: str) -> int:
+    """`3342467`, `KIC 3342467`, `kplr003342467` -> 3342467; anything else is an error."""
+    match = _ID.match(str(text))
+    if not match or int(match.group(1)) == 0:
+        raise InvalidTargetError(
+            f"{text!r} is not a KIC id (expected e.g. 3342467 or 'KIC 3342467')"
+        )
+    return int(match.group(1))
+
+
+def _unique(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def read_target_file(path: Path) -> list[int]:
+    """A CSV with a `target_id` or `kepid` column, or a text file with one id per line."""
+    text = path.read_text(encoding="utf-8-sig")
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    if path.suffix.lower() == ".csv" or ("," in first and not _ID.match(first.split(",")[0])):
+        reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+        fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+        column = fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+        if column is None:
+            raise InvalidTargetError(
+                f"{path}: CSV needs a 'target_id' or 'kepid' column, has "
+                f"{', '.join(reader.fieldnames or []) or 'none'}"
+            )
+        ids = []
+        for line_number, row in enumerate(reader, start=2):
+            value = (row.get(column) or "").strip()
+            if not value:
+                continue
+            try:
+                ids.append(parse_kic(value))
+            except InvalidTargetError as exc:
+                raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
+        return _unique(ids)
+    ids = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            ids.append(parse_kic(line))
+        except InvalidTargetError as exc:
+            raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
+    return _unique(ids)
+
+
+def targets_in_folder(root: Path) -> list[int]:
+    """Every KIC id with a long-cadence file in a MAST-layout folder (NNNN/NNNNNNNNN/...)."""
+    ids = set()
+    for path in root.glob("*/*/kplr*_llc.fits*"):
+        match = _LIGHTCURVE_NAME.match(path.name)
+        if match:
+            ids.add(int(match.group(1)))
+    return sorted(ids)
+
+
+def resolve_targets(spec: str | None, archive: str | None = None) -> list[int]:
+    """The KIC ids a `--targets` value names (see `lcfeat run --help`).
+
+    Order: an existing file, a preset name, then comma-separated ids. Without a value, every
+    target of a local archive folder.
+    """
+    if spec is None or not spec.strip():
+        if archive and Path(archive).is_dir():
+            ids = targets_in_folder(Path(archive))
+            if not ids:
+                raise InvalidTargetError(f"no kplr*_llc.fits files found under {archive}")
+            return ids
+        raise InvalidTargetError(
+            "no targets: give --targets (KIC ids, a file or a preset) "
+            "or --archive with a local folder to run all of its targets"
+        )
+    path = Path(spec)
+    if path.is_file():
+        ids = read_target_file(path)
+        if not ids:
+            raise InvalidTargetError(f"{path}: no KIC ids in the file")
+        return ids
+    from lcfeat import catalog
+
+    if spec in catalog.PRESETS:
+        return catalog.load_preset(spec)
+    items = [item for item in spec.split(",") if item.strip()]
+    if len(items) == 1 and not _ID.match(items[0]):
+        presets = ", ".join(sorted(catalog.PRESETS))
+        raise InvalidTargetError(
+            f"--targets {spec!r} is not a file, a preset ({presets}) or a KIC id"
+        )
+    return _unique([parse_kic(item) for item in items])

@@ -1,0 +1,68 @@
+"""Paths to the bundled real Kepler data, shared by every test module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARCHIVE = REPO / "data" / "archive"
+TEST_DATA = REPO / "tests" / "data"
+
+
+def quarter_files(kepler_id: int) -> list[Path]:
+    """The bundled long-cadence files of one KIC id, in quarter order."""
+    folder = ARCHIVE / f"{kepler_id:09d}"[:4] / f"{kepler_id:09d}"
+    return sorted(folder.glob("kplr*_llc.fits"))
+
+
+@pytest.fixture(scope="session")
+def archive_dir() -> Path:
+    return ARCHIVE
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    return TEST_DATA
+
+
+def _postgres_admin_url() -> str:
+    import os
+
+    return os.environ.get("LCFEAT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database on the real server, dropped afterwards.
+
+    CI (.ci/run) makes sure a server answers: the machine's own, or a throwaway one.
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(_postgres_admin_url()).set(drivername="postgresql+psycopg")
+    name = f"lcfeat_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+            ), {"name": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each store test runs against SQLite and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'features.db'}"
+    return request.getfixturevalue("postgres_url")

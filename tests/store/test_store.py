@@ -1,0 +1,115 @@
+"""The store on SQLite and a real PostgreSQL: table from the registry, upsert, schema check."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from lcfeat.errors import ConfigurationError, SchemaMismatchError
+from lcfeat.features.extract import FeatureRow
+from lcfeat.features.registry import FEATURE_NAMES
+from lcfeat.store import BatchLog, Failure, Store
+from lcfeat.store.schema import build_metadata
+
+
+def _row(kepler_id: int, value: float) -> FeatureRow:
+    values: dict[str, float | None] = {name: value for name in FEATURE_NAMES}
+    values["transit_implied_r_planet_rjup"] = None
+    return FeatureRow(kepler_id=kepler_id, values=values,
+                      null_reasons={"transit_implied_r_planet_rjup": "no stellar radius"},
+                      n_points=100, duration_days=2.0, quarters=(1, 2),
+                      extraction_seconds=0.5)
+
+
+def _engine(url: str):
+    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def test_table_has_exactly_the_registry_columns(db_url):
+    store = Store.connect(db_url)
+    store.prepare()
+    columns = {c["name"] for c in inspect(store.engine).get_columns("features")}
+    assert set(FEATURE_NAMES) <= columns
+    assert {"target_id", "extraction_time_seconds", "n_features_valid",
+            "n_features_total"} <= columns
+    feature_like = {c for c in columns if c.split("_")[0] in
+                    {"stat", "temp", "freq", "resid", "shape", "centroid"}}
+    assert feature_like == {n for n in FEATURE_NAMES if not n.startswith("transit_")}
+
+
+def test_upsert_twice_leaves_one_row_with_newer_values(db_url):
+    store = Store.connect(db_url)
+    store.prepare()
+    store.register_targets([3342467])
+    store.write_batch([_row(3342467, 1.0)], [], "run-a", "hash", BatchLog(1, _now()))
+    store.write_batch([_row(3342467, 2.0)], [], "run-b", "hash", BatchLog(2, _now()))
+    rows = store.feature_rows()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["target_id"] == "KIC 3342467"
+    assert row["stat_mean"] == 2.0 and row["run_id"] == "run-b"
+    assert row["transit_implied_r_planet_rjup"] is None
+    assert json.loads(row["null_reasons"]) == {
+        "transit_implied_r_planet_rjup": "no stellar radius"}
+    assert row["n_features_valid"] == 62 and row["n_features_total"] == 63
+    status = store.status()
+    assert (status.done, status.failed, status.pending) == (1, 0, 0)
+
+
+def test_failures_are_recorded_and_cleared_on_success(db_url):
+    store = Store.connect(db_url)
+    store.prepare()
+    store.register_targets([1, 2, 3])
+    store.write_batch([], [Failure(2, "read", "InvalidLightCurveFileError", "bad file")],
+                      "r", "h")
+    status = store.status()
+    assert (status.done, status.failed, status.pending) == (0, 1, 2)
+    assert status.failures_by_reason == {"InvalidLightCurveFileError": 1}
+    store.write_batch([_row(2, 1.0)], [], "r", "h")
+    assert store.failed_target_ids() == set()
+    assert store.done_target_ids("h") == {"KIC 2"}
+    assert store.done_target_ids("other settings") == set()
+
+
+def test_missing_column_stops_before_work_with_alter_table(db_url):
+    engine = _engine(db_url)
+    metadata = build_metadata()
+    features = metadata.tables["features"]
+    features._columns.remove(features.c.centroid_rms_motion)  # an old deployment's table
+    features.create(engine)
+    engine.dispose()
+    store = Store.connect(db_url)
+    with pytest.raises(SchemaMismatchError) as info:
+        store.prepare()
+    message = str(info.value)
+    assert "features.centroid_rms_motion is missing" in message
+    assert "ALTER TABLE features ADD COLUMN centroid_rms_motion" in message
+    # nothing was created or written
+    assert "runs" not in inspect(store.engine).get_table_names()
+
+
+def test_unknown_column_is_left_alone_with_one_warning(db_url, caplog):
+    store = Store.connect(db_url)
+    store.prepare()
+    with store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE features ADD COLUMN my_notes TEXT"))
+    again = Store.connect(db_url)
+    warnings = again.prepare()
+    assert sum("my_notes" in w for w in warnings) == 1
+    again.write_batch([_row(5, 1.0)], [], "r", "h")
+    assert len(again.feature_rows()) == 1
+
+
+def test_unreachable_database_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="cannot connect"):
+        Store.connect("postgresql://postgres@127.0.0.1:1/none")
+    with pytest.raises(ConfigurationError, match="not valid"):
+        Store.connect("nosuchdb://x")
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

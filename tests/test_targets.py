@@ -1,0 +1,67 @@
+"""Target lists from ids, text files, CSV files and local archive folders."""
+
+from __future__ import annotations
+
+import pytest
+
+from lcfeat.errors import InvalidTargetError
+from lcfeat.targets import parse_kic, resolve_targets, targets_in_folder
+
+
+@pytest.mark.parametrize("text", ["3342467", "KIC 3342467", "kic3342467", "kplr003342467",
+                                  " 003342467 ", "KIC 003342467"])
+def test_parse_kic_forms(text):
+    assert parse_kic(text) == 3342467
+
+
+@pytest.mark.parametrize("text", ["", "KIC", "abc", "TIC 261136679x", "0", "12345678901", "-5"])
+def test_parse_kic_rejects(text):
+    with pytest.raises(InvalidTargetError):
+        parse_kic(text)
+
+
+def test_comma_separated_ids_keep_order_and_drop_duplicates():
+    assert resolve_targets("11904151, KIC 3342467,11904151") == [11904151, 3342467]
+
+
+def test_text_file(tmp_path):
+    path = tmp_path / "targets.txt"
+    path.write_text("# my stars\nKIC 3342467\n\n11904151  # Kepler-10\n")
+    assert resolve_targets(str(path)) == [3342467, 11904151]
+
+
+def test_text_file_with_bad_line_names_the_line(tmp_path):
+    path = tmp_path / "targets.txt"
+    path.write_text("3342467\nbanana\n")
+    with pytest.raises(InvalidTargetError, match="line 2"):
+        resolve_targets(str(path))
+
+
+@pytest.mark.parametrize("column", ["target_id", "kepid"])
+def test_csv_file(tmp_path, column):
+    path = tmp_path / "targets.csv"
+    path.write_text(f"{column},label\nKIC 3342467,quiet\n11904151,host\n")
+    assert resolve_targets(str(path)) == [3342467, 11904151]
+
+
+def test_csv_without_id_column(tmp_path):
+    path = tmp_path / "targets.csv"
+    path.write_text("star,label\nx,y\n")
+    with pytest.raises(InvalidTargetError, match="target_id"):
+        resolve_targets(str(path))
+
+
+def test_archive_folder_lists_bundled_targets(archive_dir):
+    ids = targets_in_folder(archive_dir)
+    assert ids == [3342467, 9726699, 10001893, 10002792, 11904151]
+    assert resolve_targets(None, str(archive_dir)) == ids
+
+
+def test_no_targets_and_no_folder_is_an_error():
+    with pytest.raises(InvalidTargetError, match="no targets"):
+        resolve_targets(None, None)
+
+
+def test_unknown_word_is_an_error():
+    with pytest.raises(InvalidTargetError, match="not a file, a preset"):
+        resolve_targets("my-favourite-stars")

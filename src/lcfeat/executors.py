@@ -15,7 +15,7 @@ import signal
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
@@ -70,9 +70,35 @@ def run_task(task: Task) -> Outcome:
                    download_seconds=task.download_seconds)
 
 
-def _worker_main(conn: Connection) -> None:
+Work = Callable[[Task], Outcome]
+
+
+def warm_up() -> None:
+    """Import and compile what every target needs, before the first target's clock starts.
+
+    BLAS is limited to one thread: there is one worker per core already, and threads of
+    several workers fighting over the cores made a 65k-point dot product 200x slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from lcfeat.features.extract import DOMAINS, _domain_module
+    from lcfeat.lightcurve import quality_bitmask
+
+    threadpool_limits(limits=1)
+
+    quality_bitmask("default")
+    for domain in DOMAINS:
+        _domain_module(domain)
+
+
+_READY = "ready"
+
+
+def _worker_main(conn: Connection, work: Work) -> None:
     # Ctrl-C goes to the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
+    conn.send(_READY)
     while True:
         try:
             task = conn.recv()
@@ -80,7 +106,7 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is _DONE:
             return
-        conn.send(run_task(task))
+        conn.send(work(task))
 
 
 def _death_reason(exitcode: int | None) -> str:
@@ -95,11 +121,12 @@ def _death_reason(exitcode: int | None) -> str:
 
 
 class _Worker:
-    def __init__(self, context: mp.context.BaseContext) -> None:
+    def __init__(self, context: mp.context.BaseContext, work: Work) -> None:
         self.conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, work), daemon=True)
         self.process.start()
         child.close()
+        self.ready = False
         self.task: Task | None = None
         self.started = 0.0
 
@@ -109,12 +136,12 @@ class _Worker:
         self.conn.send(task)
 
     def stop(self, kill: bool = False) -> None:
-        if kill:
+        if kill or not self.ready:
             self.process.kill()
         else:
             try:
                 self.conn.send(_DONE)
-            except (OSError, BrokenPipeError):
+            except OSError:
                 self.process.kill()
         self.process.join(timeout=5)
         if self.process.is_alive():
@@ -124,82 +151,96 @@ class _Worker:
 
 
 class LocalExecutor:
-    """A pool of worker processes, each handling one target at a time."""
+    """A pool of worker processes, each handling one target at a time.
+
+    The parent knows which target each worker holds, so a worker that dies or overruns the
+    time-out fails only that target; it is retried once in a fresh process.
+    """
+
+    #: A worker that dies this many times before it is ready means the setup is broken.
+    MAX_START_FAILURES = 3
 
     def __init__(self, workers: int, target_timeout: float | None = None,
-                 start_method: str = "spawn") -> None:
+                 start_method: str = "spawn", work: Work = run_task) -> None:
         if workers < 1:
             raise ValueError("workers must be >= 1")
+        self.work = work
         self.workers = workers
         self.target_timeout = target_timeout
         self.context = mp.get_context(start_method)
 
     def run(self, tasks: queue.Queue[Task | None]) -> Iterator[Outcome]:
         """Outcomes of the tasks put on `tasks` (until a None), in completion order."""
-        pool = [_Worker(self.context) for _ in range(self.workers)]
+        pool = [_Worker(self.context, self.work) for _ in range(self.workers)]
         retry: deque[Task] = deque()
         source_open = True
+        start_failures = 0
+
+        def next_task(block: bool) -> Task | None:
+            nonlocal source_open
+            if retry:
+                return retry.popleft()
+            if not source_open:
+                return None
+            try:
+                task = tasks.get(timeout=None if block else 0.05)
+            except queue.Empty:
+                return None
+            if task is _DONE:
+                source_open = False
+            return task
+
         try:
             while True:
-                idle = [w for w in pool if w.task is None]
-                for worker in idle:
-                    task = retry.popleft() if retry else None
-                    if task is None and source_open:
-                        busy = any(w.task is not None for w in pool)
-                        try:
-                            task = tasks.get(timeout=0.05 if busy else None)
-                        except queue.Empty:
-                            task = None
-                        if task is _DONE:
-                            source_open = False
-                            task = None
-                    if task is None:
-                        break
-                    worker.give(task)
+                for worker in pool:
+                    if worker.ready and worker.task is None:
+                        active = any(w.task is not None or not w.ready for w in pool)
+                        task = next_task(block=not active)
+                        if task is None:
+                            break
+                        worker.give(task)
                 busy = [w for w in pool if w.task is not None]
-                if not busy:
-                    if not source_open and not retry:
-                        return
+                warming = [w for w in pool if not w.ready]
+                if not busy and not retry and not source_open:
+                    return
+                if not busy and not warming:
                     continue
-                timeout = 0.05 if source_open else None
-                if self.target_timeout:
-                    now = time.monotonic()
-                    left = min(w.started + self.target_timeout - now for w in busy)
+                timeout: float | None = 0.05 if (source_open or retry) else None
+                if self.target_timeout and busy:
+                    left = min(w.started + self.target_timeout for w in busy) - time.monotonic()
                     timeout = max(0.0, left) if timeout is None else min(timeout, max(0.0, left))
-                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                watched = busy + warming
+                ready = wait([w.conn for w in watched] + [w.process.sentinel for w in watched],
                              timeout=timeout)
-                for worker in busy:
-                    task = worker.task
-                    assert task is not None
+                for worker in warming:
                     if worker.conn in ready:
                         try:
-                            outcome = worker.conn.recv()
+                            worker.ready = worker.conn.recv() == _READY
                         except (EOFError, OSError):
-                            outcome = None
-                        if outcome is not None:
-                            worker.task = None
-                            yield outcome
-                            continue
-                    timed_out = (self.target_timeout is not None
-                                 and time.monotonic() - worker.started > self.target_timeout)
-                    dead = worker.process.sentinel in ready or not worker.process.is_alive()
-                    if not (dead or timed_out):
-                        continue
-                    if timed_out and not dead:
-                        reason = f"timed out after {self.target_timeout:g} s"
-                        worker.stop(kill=True)
-                    else:
-                        worker.process.join(timeout=1)
+                            worker.ready = False
+                    if not worker.ready and worker.process.sentinel in ready:
+                        start_failures += 1
                         reason = _death_reason(worker.process.exitcode)
+                        if start_failures >= self.MAX_START_FAILURES:
+                            raise RuntimeError(f"worker processes cannot start: {reason}")
                         worker.stop(kill=True)
-                    pool[pool.index(worker)] = _Worker(self.context)
+                        pool[pool.index(worker)] = _Worker(self.context, self.work)
+                for worker in busy:
+                    outcome = self._collect(worker, ready)
+                    if outcome is not None:
+                        yield outcome
+                        continue
+                    failure = self._check_alive(worker, ready)
+                    if failure is None:
+                        continue
+                    task, reason, error_type = failure
+                    pool[pool.index(worker)] = _Worker(self.context, self.work)
                     if task.attempt < MAX_ATTEMPTS:
                         log.warning("KIC %s: %s; retrying in a fresh process",
                                     task.kepler_id, reason)
                         retry.append(Task(task.kepler_id, task.paths, task.quality,
                                           task.attempt + 1, task.download_seconds))
                     else:
-                        error_type = "Timeout" if timed_out and not dead else "WorkerCrash"
                         yield Outcome(task.kepler_id, failure=Failure(
                             task.kepler_id, "extract", error_type, reason, task.attempt),
                             download_seconds=task.download_seconds)
@@ -207,12 +248,42 @@ class LocalExecutor:
             for worker in pool:
                 worker.stop(kill=worker.task is not None)
 
+    @staticmethod
+    def _collect(worker: _Worker, ready: list[object]) -> Outcome | None:
+        if worker.conn not in ready:
+            return None
+        try:
+            outcome = worker.conn.recv()
+        except (EOFError, OSError):
+            return None
+        worker.task = None
+        return outcome
+
+    def _check_alive(self, worker: _Worker,
+                     ready: list[object]) -> tuple[Task, str, str] | None:
+        """(task, reason, error type) when the worker died or overran, else None."""
+        task = worker.task
+        assert task is not None
+        dead = worker.process.sentinel in ready or not worker.process.is_alive()
+        timed_out = (self.target_timeout is not None
+                     and time.monotonic() - worker.started > self.target_timeout)
+        if dead:
+            worker.process.join(timeout=1)
+            reason, error_type = _death_reason(worker.process.exitcode), "WorkerCrash"
+        elif timed_out:
+            reason, error_type = f"timed out after {self.target_timeout:g} s", "Timeout"
+        else:
+            return None
+        worker.stop(kill=True)
+        return task, reason, error_type
+
 
 class DaskExecutor:
     """The same per-target work on a Dask distributed cluster (`tcp://host:port` or local)."""
 
     def __init__(self, scheduler: str | None = None, workers: int = 2,
-                 target_timeout: float | None = None) -> None:
+                 target_timeout: float | None = None, work: Work = run_task) -> None:
+        self.work = work
         self.scheduler = scheduler
         self.workers = workers
         self.target_timeout = target_timeout
@@ -222,43 +293,41 @@ class DaskExecutor:
 
         cluster = None
         if self.scheduler:
-            client = Client(self.scheduler)
+            client = Client(self.scheduler, timeout="30s")
         else:
             cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
-            futures = as_completed([], with_results=False)
-            pending: dict[object, Task] = {}
+            n_workers = len(client.scheduler_info().get("workers", {})) or self.workers
+            window = 4 * max(1, n_workers)  # enough queued work per worker, memory stays flat
+            completed = as_completed()
+            in_flight: dict[str, Task] = {}
             source_open = True
-            limit = max(4, 4 * len(client.scheduler_info().get("workers", {})) or 8)
-            while source_open or pending:
-                while source_open and len(pending) < limit:
+            while source_open or in_flight:
+                while source_open and len(in_flight) < window:
                     try:
-                        task = tasks.get(timeout=0.05 if pending else None)
+                        task = tasks.get(timeout=0.05 if in_flight else None)
                     except queue.Empty:
                         break
                     if task is _DONE:
                         source_open = False
                         break
-                    future = client.submit(run_task, task, pure=False, retries=MAX_ATTEMPTS - 1,
-                                           key=f"lcfeat-{task.kepler_id}-{time.monotonic_ns()}")
-                    pending[future] = task
-                    futures.add(future)
-                if not pending:
+                    # a worker that dies is replaced by Dask and the target retried once
+                    future = client.submit(self.work, task, pure=False,
+                                           retries=MAX_ATTEMPTS - 1)
+                    in_flight[future.key] = task
+                    completed.add(future)
+                if not in_flight:
                     continue
-                try:
-                    future = next(iter(futures.next_batch(block=not source_open)), None)
-                except StopIteration:
-                    future = None
-                if future is None:
-                    continue
-                task = pending.pop(future)
+                future = next(completed)
+                task = in_flight.pop(future.key)
                 try:
                     yield future.result()
                 except Exception as exc:  # KilledWorker and friends: the target fails alone
                     yield Outcome(task.kepler_id, failure=Failure(
-                        task.kepler_id, "extract", type(exc).__name__, str(exc), MAX_ATTEMPTS))
+                        task.kepler_id, "extract", type(exc).__name__, str(exc), MAX_ATTEMPTS),
+                        download_seconds=task.download_seconds)
         finally:
             client.close()
             if cluster is not None:

@@ -140,6 +140,7 @@ def run_pipeline(
     progress: Progress | None = None,
     labels: dict[int, str] | None = None,
     argv: list[str] | None = None,
+    executor: LocalExecutor | DaskExecutor | None = None,
 ) -> RunSummary:
     """Process targets into the store. The store must already be `prepare()`d."""
     started = time.perf_counter()
@@ -171,8 +172,9 @@ def run_pipeline(
         target=_fetch_stage, args=(archive, todo, settings, tasks, fetch_failures, stop),
         name="lcfeat-fetch", daemon=True,
     )
-    executor: LocalExecutor | DaskExecutor
-    if settings.executor == "dask" or settings.dask_scheduler:
+    if executor is not None:
+        pass
+    elif settings.executor == "dask" or settings.dask_scheduler:
         executor = DaskExecutor(settings.dask_scheduler, settings.workers,
                                 settings.target_timeout)
     else:

@@ -14,24 +14,26 @@ from lcfeat.features.registry import DOMAIN_SIZES, DOMAINS, FEATURE_NAMES, FEATU
 from lcfeat.lightcurve import LightCurve
 
 # Copied from FEATURES.md (schema version 1): the column names the deployed database has.
-DEPLOYED_COLUMNS = """
-stat_mean stat_median stat_std stat_variance stat_mad stat_range stat_iqr stat_skewness
-stat_kurtosis stat_percentile_5 stat_percentile_95 stat_beyond_1sigma
-temp_duration_days temp_n_points temp_cadence_median temp_cadence_std temp_autocorr_1hr
-temp_autocorr_1day temp_autocorr_1week temp_memory_coefficient temp_trend_strength
-temp_stationarity_pvalue
-freq_dominant_period freq_dominant_power freq_period_snr freq_n_significant_peaks
-freq_spectral_entropy freq_low_freq_power freq_high_freq_power freq_power_ratio
-freq_harmonic_count freq_quasi_periodic_score freq_is_instrumental_alias
-resid_after_detrend_std resid_after_detrend_autocorr resid_structure_score resid_power_ratio
-resid_entropy resid_run_test_pvalue resid_ljung_box_pvalue resid_complexity
-shape_n_high_excursions shape_n_low_excursions shape_max_excursion_up shape_max_excursion_down
-shape_asymmetry shape_max_consecutive_up shape_max_consecutive_down shape_crossing_rate
-transit_bls_power transit_bls_period transit_bls_depth transit_bls_duration transit_n_detected
-transit_depth_consistency transit_timing_consistency transit_implied_r_planet_rjup
-transit_physically_plausible transit_odd_even_consistent
-centroid_jitter_mean centroid_jitter_std centroid_jitter_max centroid_rms_motion
-""".split()
+DEPLOYED_COLUMNS = [
+    "stat_mean", "stat_median", "stat_std", "stat_variance", "stat_mad", "stat_range", "stat_iqr",
+    "stat_skewness", "stat_kurtosis", "stat_percentile_5", "stat_percentile_95",
+    "stat_beyond_1sigma", "temp_duration_days", "temp_n_points", "temp_cadence_median",
+    "temp_cadence_std", "temp_autocorr_1hr", "temp_autocorr_1day", "temp_autocorr_1week",
+    "temp_memory_coefficient", "temp_trend_strength", "temp_stationarity_pvalue",
+    "freq_dominant_period", "freq_dominant_power", "freq_period_snr", "freq_n_significant_peaks",
+    "freq_spectral_entropy", "freq_low_freq_power", "freq_high_freq_power", "freq_power_ratio",
+    "freq_harmonic_count", "freq_quasi_periodic_score", "freq_is_instrumental_alias",
+    "resid_after_detrend_std", "resid_after_detrend_autocorr", "resid_structure_score",
+    "resid_power_ratio", "resid_entropy", "resid_run_test_pvalue", "resid_ljung_box_pvalue",
+    "resid_complexity", "shape_n_high_excursions", "shape_n_low_excursions",
+    "shape_max_excursion_up", "shape_max_excursion_down", "shape_asymmetry",
+    "shape_max_consecutive_up", "shape_max_consecutive_down", "shape_crossing_rate",
+    "transit_bls_power", "transit_bls_period", "transit_bls_depth", "transit_bls_duration",
+    "transit_n_detected", "transit_depth_consistency", "transit_timing_consistency",
+    "transit_implied_r_planet_rjup", "transit_physically_plausible",
+    "transit_odd_even_consistent", "centroid_jitter_mean", "centroid_jitter_std",
+    "centroid_jitter_max", "centroid_rms_motion",
+]
 
 
 def test_names_are_exactly_the_deployed_columns():

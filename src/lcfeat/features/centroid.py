@@ -1,0 +1,83 @@
+"""Centroid domain (4): motion of the flux-weighted centroid, in pixels.
+
+Input: `MOM_CENTR1` (column) and `MOM_CENTR2` (row) of every cadence kept by the quality mask
+(`LightCurve.centroid_col/row`, not thinned by the cosmic-ray clipping of the flux). Each
+quarter is measured from its own median centroid, because the star falls on a different CCD
+module every quarter after a roll; cadence-to-cadence motion is likewise taken within quarters.
+Cadences whose centroid is NaN (the pipeline could not compute it) are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from lcfeat.features.base import DomainResult, Prepared, Value
+from lcfeat.features.null_policy import finish
+from lcfeat.features.registry import names_in
+
+DOMAIN = "centroid"
+MIN_POINTS = 2
+
+log = logging.getLogger(__name__)
+
+
+def quarter_bounds(quarter: np.ndarray) -> np.ndarray:
+    """Start index of each run of equal quarter numbers, followed by len(quarter)."""
+    starts = np.flatnonzero(np.diff(quarter)) + 1
+    return np.concatenate(([0], starts, [quarter.size])).astype(np.int64)
+
+
+def centroid_features(
+    col: np.ndarray, row: np.ndarray, quarter: np.ndarray
+) -> tuple[dict[str, Value], dict[str, str]]:
+    names = names_in(DOMAIN)
+    ok = np.isfinite(col) & np.isfinite(row)
+    if not ok.all():
+        col, row, quarter = col[ok], row[ok], quarter[ok]
+    if col.size < MIN_POINTS:
+        reason = f"{col.size} cadences with a finite centroid, fewer than {MIN_POINTS}"
+        return dict.fromkeys(names), dict.fromkeys(names, reason)
+
+    bounds = quarter_bounds(quarter)
+    lengths = np.diff(bounds)
+    # A Python loop over quarters (at most 18), never over cadences.
+    xy = np.stack((col, row))
+    medians = np.column_stack(
+        [np.median(xy[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    )
+    offset = xy - np.repeat(medians, lengths, axis=1)
+    distance = np.sqrt(offset[0] ** 2 + offset[1] ** 2)
+
+    step2 = np.diff(col) ** 2 + np.diff(row) ** 2
+    same_quarter = np.ones(step2.size, dtype=bool)
+    same_quarter[bounds[1:-1] - 1] = False
+    step2 = step2[same_quarter]
+
+    values: dict[str, Value] = {
+        "centroid_jitter_mean": float(np.mean(distance)),
+        "centroid_jitter_std": float(np.std(distance)),
+        "centroid_jitter_max": float(np.max(distance)),
+    }
+    reasons: dict[str, str] = {}
+    if step2.size:
+        values["centroid_rms_motion"] = float(np.sqrt(np.mean(step2)))
+    else:
+        values["centroid_rms_motion"] = None
+        reasons["centroid_rms_motion"] = "no two consecutive cadences in the same quarter"
+    return values, reasons
+
+
+def compute(prepared: Prepared) -> DomainResult:
+    lc = prepared.lc
+    if lc.centroid_col is None or lc.centroid_row is None:
+        reason = lc.centroid_null_reason or "light curve has no centroid columns"
+        log.warning("KIC %s: centroid features are NULL: %s", lc.kepler_id, reason)
+        return DomainResult.all_null(names_in(DOMAIN), reason)
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+        values, reasons = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter)
+    if any(v is None for v in values.values()):
+        log.warning("KIC %s: some centroid features are NULL: %s", lc.kepler_id,
+                    "; ".join(sorted(set(reasons.values()))))
+    return finish(DOMAIN, values, reasons)

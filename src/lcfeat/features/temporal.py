@@ -1,0 +1,373 @@
+"""Temporal domain (10): sampling, memory and trend of the cleaned flux.
+
+Flux: `Prepared.flux` (cosmic rays removed, dips kept), split into continuous segments at gaps
+longer than `SEGMENT_GAP_DAYS`. Everything is O(N) or O(N log N): pairs at a lag are found by
+one two-pointer sweep, the rescaled range uses windows in powers of two (two passes each), and
+the Dickey-Fuller regression runs on the flux binned to one day (about 1,500 points for a
+full Kepler light curve) with one QR factorisation for the whole lag-order search. No BLAS
+call anywhere: its threads would fight the worker processes for the cores.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from lcfeat.features.base import SEGMENT_GAP_DAYS, DomainResult, Prepared, Value, segment_bounds
+from lcfeat.features.null_policy import finish, finite_cadences
+
+DOMAIN = "temporal"
+
+#: Autocorrelation lags in Kepler long cadences (29.4 min): 58.8 min, 1.0008 d, 7.0 d.
+AUTOCORR_LAGS: dict[str, int] = {
+    "temp_autocorr_1hr": 2,
+    "temp_autocorr_1day": 49,
+    "temp_autocorr_1week": 343,
+}
+#: Fewer pairs than this at a lag and its autocorrelation is NULL.
+MIN_AUTOCORR_PAIRS = 10
+#: Rescaled range: the smallest window (cadences); the largest is N/4, in powers of two.
+HURST_MIN_WINDOW = 16
+#: ADF settings: bin width (d), the highest lag order tried, the fewest bins accepted.
+ADF_BIN_DAYS = 1.0
+ADF_MAX_LAG = 12
+ADF_MIN_BINS = 20
+#: Relative resolution below which a variance counts as zero.
+_RESOLUTION = float(np.finfo(np.float64).resolution)
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+
+def cadence_slots(time: np.ndarray, bounds: np.ndarray, cadence: float, gap: int) -> np.ndarray:
+    """Index of each cadence on a regular grid of step `cadence`, strictly increasing.
+
+    Steps are rounded per consecutive pair, so the slow drift of barycentric time stamps never
+    accumulates, and masked cadences leave holes instead of shortening the lag. Consecutive
+    segments are put `gap` slots apart, so no lag up to `gap - 1` pairs two segments.
+    """
+    steps = np.maximum(np.rint(np.diff(time) / cadence), 1.0)
+    steps[bounds[1:-1] - 1] = gap
+    slots = np.empty(time.size, dtype=np.float64)
+    slots[0] = 0.0
+    np.cumsum(steps, out=slots[1:])
+    return slots
+
+
+def segment_demeaned(flux: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Flux minus the mean of its own segment: a level change across a gap is not memory."""
+    lengths = np.diff(bounds)
+    means = np.add.reduceat(flux, bounds[:-1]) / lengths
+    return flux - np.repeat(means, lengths)
+
+
+@numba.njit(cache=True, nogil=True)
+def _lag_sums(x: np.ndarray, slots: np.ndarray, lag: int) -> tuple[int, float, float, float]:
+    """Pairs (x[i], x[j]) with slots[j] == slots[i] + lag, by one two-pointer sweep: O(N)."""
+    n = x.size
+    n_pairs = 0
+    sab = 0.0
+    saa = 0.0
+    sbb = 0.0
+    j = 0
+    for i in range(n):
+        target = slots[i] + lag
+        while j < n and slots[j] < target:
+            j += 1
+        if j == n:
+            break
+        if slots[j] == target:
+            n_pairs += 1
+            sab += x[i] * x[j]
+            saa += x[i] * x[i]
+            sbb += x[j] * x[j]
+    return n_pairs, sab, saa, sbb
+
+
+def lag_autocorrelation(x: np.ndarray, slots: np.ndarray, lag: int) -> tuple[Value, str]:
+    """sum(a b) / sqrt(sum(a^2) sum(b^2)) over pairs (a, b) exactly `lag` slots apart."""
+    n_pairs, sab, saa, sbb = _lag_sums(x, slots, lag)
+    if n_pairs < MIN_AUTOCORR_PAIRS:
+        return None, f"{n_pairs} cadence pairs {lag} cadences apart within segments"
+    if not np.isfinite(sab * saa * sbb):
+        return None, "flux too large for the autocorrelation sums (overflow)"
+    if not (saa > 0 and sbb > 0):
+        return None, "flux is constant within segments: autocorrelation undefined"
+    return float(sab / np.sqrt(saa * sbb)), ""
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def within_segment_increments(flux: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Consecutive-cadence differences, without the step across each gap."""
+    keep = np.ones(max(flux.size - 1, 0), dtype=bool)
+    keep[bounds[1:-1] - 1] = False
+    return np.diff(flux)[keep]
+
+
+def hurst_windows(n: int) -> np.ndarray:
+    """Window lengths HURST_MIN_WINDOW, 2x, 4x ... up to n // 4."""
+    sizes = []
+    size = HURST_MIN_WINDOW
+    while size <= n // 4:
+        sizes.append(size)
+        size *= 2
+    return np.asarray(sizes, dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def rescaled_range(x: np.ndarray, window: int) -> float:
+    """Mean R/S over the non-overlapping windows of `window` points (NaN if none has S > 0).
+
+    R is the range of the cumulative deviations from the window mean, S the standard
+    deviation (ddof=0); two passes per window, no temporary arrays.
+    """
+    total = 0.0
+    count = 0
+    for b in range(x.size // window):
+        base = b * window
+        s = 0.0
+        for k in range(window):
+            s += x[base + k]
+        mean = s / window
+        profile = 0.0
+        high = 0.0
+        low = 0.0
+        squares = 0.0
+        for k in range(window):
+            d = x[base + k] - mean
+            profile += d
+            squares += d * d
+            high = max(high, profile)
+            low = min(low, profile)
+        if squares > 0.0:
+            total += (high - low) / np.sqrt(squares / window)
+            count += 1
+    return total / count if count else np.nan
+
+
+def hurst_exponent(increments: np.ndarray) -> tuple[Value, str]:
+    """Slope of log(mean R/S) against log(window) (Hurst 1951), windows in powers of two."""
+    windows = hurst_windows(increments.size)
+    if windows.size < 2:
+        return None, (
+            f"{increments.size} increments: rescaled range needs at least "
+            f"{8 * HURST_MIN_WINDOW} for two window sizes"
+        )
+    rs = np.array([rescaled_range(increments, int(w)) for w in windows])
+    ok = np.isfinite(rs) & (rs > 0)
+    if np.count_nonzero(ok) < 2:
+        return None, "flux increments are constant: rescaled range undefined"
+    # Least-squares slope in closed form (np.polyfit would go through LAPACK for 2 numbers).
+    log_w = np.log(windows[ok])
+    log_rs = np.log(rs[ok])
+    log_w = log_w - log_w.mean()
+    slope = np.sum(log_w * (log_rs - log_rs.mean())) / np.sum(log_w * log_w)
+    return float(slope), ""
+
+
+# --- trend and stationarity -----------------------------------------------------------------
+
+
+def trend_r_squared(time: np.ndarray, flux: np.ndarray) -> tuple[Value, str]:
+    """R^2 of the least-squares line flux ~ time (the squared Pearson correlation)."""
+    tc = time - np.mean(time)
+    fmean = np.mean(flux)
+    fc = flux - fmean
+    # einsum, not np.dot: a BLAS dot product may spin up threads that fight the workers.
+    stt = np.einsum("i,i->", tc, tc)
+    sff = np.einsum("i,i->", fc, fc)
+    if not stt > 0:
+        return None, "all cadences share one time: no trend can be fitted"
+    if sff <= flux.size * (_RESOLUTION * fmean) ** 2:
+        return None, "flux is constant: R^2 undefined"
+    stf = np.einsum("i,i->", tc, fc)
+    return float(min((stf / stt) * (stf / sff), 1.0)), ""
+
+
+def bin_flux(time: np.ndarray, flux: np.ndarray, width: float) -> np.ndarray:
+    """Mean flux in consecutive bins of `width` days from the first cadence; empty bins skipped."""
+    day = np.floor((time - time[0]) / width)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(day)) + 1))
+    counts = np.diff(np.append(starts, flux.size))
+    return np.add.reduceat(flux, starts) / counts
+
+
+def adf_pvalue(x: np.ndarray, max_lag: int = ADF_MAX_LAG) -> tuple[Value, str]:
+    """Augmented Dickey-Fuller p-value, constant only, lag order by AIC (as statsmodels).
+
+    Mirrors statsmodels.tsa.stattools.adfuller(x, maxlag, regression="c", autolag="AIC"):
+    every lag order 0..max_lag is fitted on the common sample, the one with the smallest AIC
+    is refitted on its full sample, and the t statistic of the lagged level goes through
+    MacKinnon's (1994) approximation. The nested models share one QR factorisation.
+    """
+    nobs = x.size
+    max_lag = min(max_lag, nobs // 2 - 2)  # statsmodels' limit: nobs // 2 - ntrend - 1
+    if nobs < ADF_MIN_BINS or max_lag < 0:
+        return None, f"{nobs} daily bins, fewer than {ADF_MIN_BINS} for the ADF test"
+    diff = np.diff(x)
+    if not (np.isfinite(x).all() and np.isfinite(diff).all()):
+        return None, "binned flux overflows the ADF regression"
+    if np.ptp(x) <= _RESOLUTION * np.max(np.abs(x)):
+        return None, "binned flux is constant: ADF test undefined"
+
+    # Lag-order search: columns [const, level, diff lag 1..max_lag], rows t = max_lag..
+    # One QR of the largest model gives every nested model's residual sum of squares.
+    y, columns = _adf_design(x, diff, max_lag, level_last=False)
+    diag, qty, ssr_full = _householder_qr(columns, y)
+    if not _full_rank(diag, y.size):
+        return None, "ADF regressors are collinear"
+    n = y.size
+    best_aic, best_lag = np.inf, 0
+    for lag in range(max_lag + 1):
+        k = lag + 2
+        ssr = ssr_full + float(np.sum(qty[k:] ** 2))
+        if not ssr > 0:
+            return None, "ADF regression fits exactly: no residual to test"
+        aic = n * (np.log(2.0 * np.pi) + np.log(ssr / n) + 1.0) + 2.0 * k
+        if aic < best_aic:  # ties keep the smaller order, as statsmodels does
+            best_aic, best_lag = aic, lag
+
+    # Refit with the chosen order on all its rows; the level column last, so its t statistic
+    # is (Q^T y)[-1] * sign(R[-1, -1]) / s.
+    y, columns = _adf_design(x, diff, best_lag, level_last=True)
+    diag, qty, ssr = _householder_qr(columns, y)
+    if not _full_rank(diag, y.size):
+        return None, "ADF regressors are collinear"
+    dof = y.size - columns.shape[0]
+    if dof <= 0 or not ssr > 0:
+        return None, "ADF regression fits exactly: no residual to test"
+    t_stat = float(qty[-1] * np.sign(diag[-1]) / np.sqrt(ssr / dof))
+    if not np.isfinite(t_stat):
+        return None, "ADF statistic is not finite"
+    from statsmodels.tsa.adfvalues import mackinnonp  # heavy import, once per process
+
+    return float(mackinnonp(t_stat, regression="c", N=1)), ""
+
+
+def _adf_design(
+    x: np.ndarray, diff: np.ndarray, lag: int, level_last: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Response diff[t] and the regressors (one per row) for t = lag .. len(diff) - 1."""
+    n = diff.size - lag
+    lagged = np.lib.stride_tricks.sliding_window_view(diff, lag + 1)[:, ::-1]  # diff[t-i]
+    level = x[lag : lag + n]
+    const = np.ones(n)
+    columns = [lagged[:, i] for i in range(1, lag + 1)]
+    columns = [const, *columns, level] if level_last else [const, level, *columns]
+    return lagged[:, 0].copy(), np.vstack(columns)
+
+
+@numba.njit(cache=True, nogil=True)
+def _householder_qr(columns: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Householder QR of the design whose columns are the rows of `columns`, applied to `y`.
+
+    Returns the diagonal of R, the first k entries of Q^T y, and the residual sum of squares
+    (the squared norm of the rest). Both arguments are overwritten. Written out here rather
+    than calling LAPACK: a multithreaded BLAS wakes its threads for this small matrix and,
+    on a busy machine, waits for them far longer than the arithmetic takes.
+    """
+    k, n = columns.shape
+    diag = np.zeros(k)
+    for j in range(k):
+        col = columns[j]
+        norm2 = 0.0
+        for i in range(j, n):
+            norm2 += col[i] * col[i]
+        if norm2 == 0.0:
+            continue  # diag[j] = 0: reported as rank deficient
+        norm = np.sqrt(norm2)
+        alpha = -norm if col[j] > 0 else norm
+        v0 = col[j] - alpha
+        vnorm2 = norm2 - col[j] * col[j] + v0 * v0
+        col[j] = v0  # col[j:] now holds the Householder vector v = x - alpha e1
+        diag[j] = alpha
+        if vnorm2 == 0.0:
+            continue
+        for c in range(j + 1, k):
+            other = columns[c]
+            dot = 0.0
+            for i in range(j, n):
+                dot += col[i] * other[i]
+            factor = 2.0 * dot / vnorm2
+            for i in range(j, n):
+                other[i] -= factor * col[i]
+        dot = 0.0
+        for i in range(j, n):
+            dot += col[i] * y[i]
+        factor = 2.0 * dot / vnorm2
+        for i in range(j, n):
+            y[i] -= factor * col[i]
+    ssr = 0.0
+    for i in range(k, n):
+        ssr += y[i] * y[i]
+    return diag, y[:k].copy(), ssr
+
+
+def _full_rank(diag: np.ndarray, n_rows: int) -> bool:
+    magnitude = np.abs(diag)
+    return bool(magnitude.size and magnitude.min() > magnitude.max() * n_rows * _RESOLUTION)
+
+
+# --- the domain -----------------------------------------------------------------------------
+
+
+def temporal_features(
+    time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, stitched_time: np.ndarray
+) -> tuple[dict[str, Value], dict[str, str]]:
+    values: dict[str, Value] = {}
+    reasons: dict[str, str] = {}
+
+    def put(name: str, result: tuple[Value, str]) -> None:
+        values[name], reason = result
+        if values[name] is None:
+            reasons[name] = reason
+
+    n = flux.size
+    values["temp_n_points"] = float(n)
+    if stitched_time.size:
+        values["temp_duration_days"] = float(stitched_time[-1] - stitched_time[0])
+    else:
+        put("temp_duration_days", (None, "no cadence"))
+    if n < 2:
+        reason = f"{n} cadence after cleaning: no time step, lag or trend"
+        for name in (
+            "temp_cadence_median", "temp_cadence_std", *AUTOCORR_LAGS,
+            "temp_memory_coefficient", "temp_trend_strength", "temp_stationarity_pvalue",
+        ):
+            put(name, (None, reason))
+        return values, reasons
+
+    steps = np.diff(time)
+    cadence = float(np.median(steps))
+    values["temp_cadence_median"] = cadence
+    in_segment = steps[steps <= SEGMENT_GAP_DAYS]
+    if in_segment.size:
+        values["temp_cadence_std"] = float(np.std(in_segment))
+    else:
+        put("temp_cadence_std", (None, "no two consecutive cadences within a segment"))
+
+    if cadence > 0:
+        slots = cadence_slots(time, bounds, cadence, max(AUTOCORR_LAGS.values()) + 1)
+        demeaned = segment_demeaned(flux, bounds)
+        for name, lag in AUTOCORR_LAGS.items():
+            put(name, lag_autocorrelation(demeaned, slots, lag))
+    else:
+        for name in AUTOCORR_LAGS:
+            put(name, (None, "median time step is not positive: no cadence grid"))
+
+    put("temp_memory_coefficient", hurst_exponent(within_segment_increments(flux, bounds)))
+    put("temp_trend_strength", trend_r_squared(time, flux))
+    put("temp_stationarity_pvalue", adf_pvalue(bin_flux(time, flux, ADF_BIN_DAYS)))
+    return values, reasons
+
+
+def compute(prepared: Prepared) -> DomainResult:
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+        time, flux = finite_cadences(prepared.time, prepared.flux)
+        bounds = prepared.segments if time is prepared.time else segment_bounds(time)
+        stitched = prepared.lc.time
+        stitched = stitched[np.isfinite(stitched)]
+        values, reasons = temporal_features(time, flux, bounds, stitched)
+    return finish(DOMAIN, values, reasons)

@@ -39,7 +39,8 @@ def quality_bitmask(setting: str | int = DEFAULT_QUALITY) -> int:
         if value < 0:
             raise ValueError(f"quality bitmask must be >= 0, got {value}")
         return value
-    from lightkurve.utils import KeplerQualityFlags  # slow import, only when reading files
+    with _quiet_warnings():  # lightkurve warns about optional submodules on import
+        from lightkurve.utils import KeplerQualityFlags  # slow import: only when reading files
 
     try:
         preset = KeplerQualityFlags.OPTIONS[setting]

@@ -1,0 +1,108 @@
+"""End-to-end throughput of `lcfeat run` on full-length targets, warm local archive.
+
+Builds a temporary MAST-layout mirror holding N copies of the bundled 17-quarter KIC 3342467
+(each copy re-keyed to its own KIC id, checksums rewritten), then measures:
+  - a plain sequential loop (read + extract in this process, no store), the reference;
+  - `run_pipeline` with 1 and 2 worker processes into a fresh SQLite database;
+and prints targets/s, the ratio to the sequential loop, and the peak memory of a worker.
+
+    .venv/bin/python bench/bench_pipeline.py [--targets 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from astropy.io import fits
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "data" / "archive" / "0033" / "003342467"
+FIRST_VIRTUAL_KIC = 90_000_001
+
+
+def build_mirror(root: Path, n_targets: int) -> list[int]:
+    ids = [FIRST_VIRTUAL_KIC + i for i in range(n_targets)]
+    sources = sorted(SOURCE.glob("kplr*_llc.fits"))
+    templates = []
+    for path in sources:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with fits.open(path, memmap=False) as hdul:
+                templates.append((path.name.split("-")[1], fits.HDUList([h.copy() for h in hdul])))
+    for kic in ids:
+        folder = root / f"{kic:09d}"[:4] / f"{kic:09d}"
+        folder.mkdir(parents=True)
+        for stamp, hdul in templates:
+            hdul[0].header["KEPLERID"] = kic
+            hdul[0].header["OBJECT"] = f"KIC {kic}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                hdul.writeto(folder / f"kplr{kic:09d}-{stamp}", checksum=True)
+    return ids
+
+
+def sequential(root: Path, ids: list[int]) -> float:
+    from lcfeat.features.extract import extract_features
+    from lcfeat.lightcurve import read_light_curve
+
+    folder = lambda k: root / f"{k:09d}"[:4] / f"{k:09d}"  # noqa: E731
+    extract_features(read_light_curve(sorted(folder(ids[0]).glob("*.fits"))))  # warm-up
+    started = time.perf_counter()
+    for kic in ids:
+        extract_features(read_light_curve(sorted(folder(kic).glob("*.fits"))))
+    return time.perf_counter() - started
+
+
+def pipeline(root: Path, ids: list[int], workers: int, db: Path) -> tuple[float, int]:
+    from lcfeat.archive import open_archive
+    from lcfeat.pipeline import RunSettings, run_pipeline
+    from lcfeat.store import Store
+
+    store = Store.connect(f"sqlite:///{db}")
+    store.prepare()
+    settings = RunSettings(workers=workers, batch_size=8)
+    started = time.perf_counter()
+    summary = run_pipeline(store, open_archive(str(root), None), str(root), ids, settings,
+                           argv=["bench"])
+    seconds = time.perf_counter() - started
+    store.close()
+    if summary.failed:
+        sys.exit(f"bench failed: {summary.failed_targets}")
+    return seconds, summary.done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=16)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lcfeat-bench-"))
+    try:
+        root = work / "archive"
+        ids = build_mirror(root, args.targets)
+        print(f"{len(ids)} full-length targets (17 quarters, KIC 3342467 re-keyed), warm mirror")
+        seq = sequential(root, ids)
+        seq_rate = len(ids) / seq
+        print(f"  sequential loop (reference)   {seq_rate:6.2f} targets/s  "
+              f"({seq / len(ids):.2f} s per target)")
+        for workers in (1, 2):
+            seconds, done = pipeline(root, ids, workers, work / f"w{workers}.db")
+            rate = done / seconds
+            print(f"  lcfeat run, {workers} worker(s)        {rate:6.2f} targets/s  "
+                  f"x{rate / seq_rate:.2f} vs sequential  (includes worker start-up)")
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"  peak memory of one worker     {peak_mb:6.0f} MB")
+        print("  goal: >= 2 targets/s for full-length targets on 2 cores "
+              "(first version: 0.03-0.05)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -65,3 +65,16 @@ def test_no_targets_and_no_folder_is_an_error():
 def test_unknown_word_is_an_error():
     with pytest.raises(InvalidTargetError, match="not a file, a preset"):
         resolve_targets("my-favourite-stars")
+
+
+def test_labels_come_from_a_selection_csv(tmp_path):
+    from pathlib import Path
+
+    from lcfeat.targets import read_target_labels
+
+    path = tmp_path / "targets.csv"
+    path.write_text("target_id,label,st_teff\nKIC 3342467,quiet,5303\nKIC 11904151,host,5627\n")
+    assert read_target_labels(Path(path)) == {3342467: "quiet", 11904151: "host"}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("kepid\n3342467\n")
+    assert read_target_labels(plain) == {}

@@ -63,6 +63,21 @@ def read_target_file(path: Path) -> list[int]:
     return _unique(ids)
 
 
+def read_target_labels(path: Path) -> dict[int, str]:
+    """The `label` column of a target CSV (e.g. from `lcfeat select`), if it has one."""
+    if path.suffix.lower() != ".csv":
+        return {}
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+    column = fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+    label = fields.get("label")
+    if column is None or label is None:
+        return {}
+    return {parse_kic(row[column]): row[label].strip() for row in reader
+            if (row.get(column) or "").strip() and (row.get(label) or "").strip()}
+
+
 def targets_in_folder(root: Path) -> list[int]:
     """Every KIC id with a long-cadence file in a MAST-layout folder (NNNN/NNNNNNNNN/...)."""
     ids = set()

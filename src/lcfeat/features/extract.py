@@ -33,6 +33,8 @@ class FeatureRow:
     quarters: tuple[int, ...] = ()
     extraction_seconds: float = 0.0
     domain_seconds: dict[str, float] = field(default_factory=dict)
+    #: KIC stellar parameters of the FITS headers (teff, logg, radius, kepmag) where present
+    stellar: dict[str, float] = field(default_factory=dict)
 
     @property
     def target_id(self) -> str:
@@ -103,4 +105,5 @@ def extract_features(
         quarters=lc.quarters,
         extraction_seconds=time.perf_counter() - started,
         domain_seconds=timings,
+        stellar=dict(lc.stellar),
     )

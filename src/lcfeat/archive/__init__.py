@@ -1,0 +1,100 @@
+"""Getting verified Kepler long-cadence files: from MAST, a mirror, or a lightkurve cache.
+
+    archive = open_archive("mast", cache_dir=None)        # or a URL, a folder, "lightkurve"
+    for result in archive.iter_fetch([11904151, 3342467], concurrency=16):
+        if result.ok:
+            light_curve = read_light_curve(result.paths)   # files sorted by quarter
+        else:
+            print(result.error)                             # "KIC n: ..."
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from lcfeat.archive.base import Archive, FetchResult
+from lcfeat.archive.cache import Cache, default_cache_dir
+from lcfeat.archive.client import ClientSettings, HttpArchive
+from lcfeat.archive.layout import MAST_LIGHTCURVES_URL
+from lcfeat.archive.maintenance import CacheReport, verify_cache
+from lcfeat.archive.mirror import (
+    LightkurveCache,
+    LocalMirror,
+    default_lightkurve_cache,
+    find_lightkurve_kepler_dir,
+)
+from lcfeat.archive.verify import VerifyResult, verify_file
+from lcfeat.errors import ArchiveError, ConfigurationError
+
+ENV_ARCHIVE = "LCFEAT_ARCHIVE"
+ENV_CACHE = "LCFEAT_CACHE"
+
+__all__ = [
+    "Archive",
+    "Cache",
+    "CacheReport",
+    "ClientSettings",
+    "FetchResult",
+    "HttpArchive",
+    "LightkurveCache",
+    "LocalMirror",
+    "MAST_LIGHTCURVES_URL",
+    "VerifyResult",
+    "archive_spec_from",
+    "cache_dir_from",
+    "default_cache_dir",
+    "default_lightkurve_cache",
+    "open_archive",
+    "verify_cache",
+    "verify_file",
+]
+
+
+def archive_spec_from(flag: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """The archive to use: the command-line value, else $LCFEAT_ARCHIVE, else "mast"."""
+    return flag or environ.get(ENV_ARCHIVE) or "mast"
+
+
+def cache_dir_from(flag: str | Path | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """The cache folder: the command-line value, else $LCFEAT_CACHE, else the user cache."""
+    chosen = flag or environ.get(ENV_CACHE)
+    return Path(chosen).expanduser() if chosen else default_cache_dir()
+
+
+def open_archive(spec: str | Path | None = None, cache_dir: str | Path | None = None,
+                 settings: ClientSettings | None = None,
+                 concurrency: int | None = None) -> Archive:
+    """An archive from a user's setting.
+
+    ``spec``: None or "mast" (MAST's public tree), an http(s) URL of a MAST-layout tree, a
+    local folder in MAST's layout (a mirror, or lcfeat's cache), a lightkurve cache folder
+    (any level down to ``mastDownload/Kepler``), or "lightkurve" for lightkurve's default
+    cache. ``cache_dir`` is where HTTP downloads go (default: `default_cache_dir()`); local
+    folders are read in place and never copied. Raises ConfigurationError for a bad spec.
+    """
+    if settings is not None and concurrency is not None:
+        settings = ClientSettings(**{**settings.__dict__, "concurrency": concurrency})
+    elif concurrency is not None:
+        settings = ClientSettings(concurrency=concurrency)
+    text = str(spec).strip() if spec is not None else "mast"
+    if text.lower() == "mast":
+        text = MAST_LIGHTCURVES_URL
+    if text.lower().startswith(("http://", "https://")):
+        return HttpArchive(text, Cache(cache_dir_from(cache_dir, {})), settings)
+    local_concurrency = settings.concurrency if settings else 4
+    if text.lower() == "lightkurve":
+        folder = default_lightkurve_cache()
+    else:
+        folder = Path(text.removeprefix("file://")).expanduser()
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"archive {text!r} is neither 'mast', an http(s) URL nor an existing folder"
+        )
+    try:
+        if find_lightkurve_kepler_dir(folder) is not None:
+            return LightkurveCache(folder, local_concurrency)
+        return LocalMirror(folder, local_concurrency)
+    except ArchiveError as error:
+        raise ConfigurationError(str(error)) from None

@@ -1,0 +1,288 @@
+"""What every archive gives: verified files per target, async or from a plain iterator.
+
+`Archive.fetch` is an async iterator (for code that runs its own event loop);
+`Archive.iter_fetch` runs that loop in a background thread and hands results over a bounded
+queue, so a synchronous pipeline can feed a CPU pool while downloads continue, and a slow
+consumer holds the downloads back instead of filling memory. Results come in completion order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lcfeat.archive import layout
+from lcfeat.errors import LcfeatError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class FetchResult:
+    """One target's verified long-cadence files.
+
+    ``error`` is None when every file the archive holds for the target was obtained and
+    verified; otherwise it is one line saying what went wrong and the target must be treated
+    as failed (``paths`` then still lists the files that did verify, for information).
+    ``problems`` lists per-file events that were overcome (a corrupt cached copy quarantined
+    and fetched again) or that caused the error.
+    """
+
+    kepler_id: int
+    paths: list[Path] = field(default_factory=list)
+    quarters: list[int] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    #: Total size of the files in ``paths``.
+    bytes: int = 0
+    #: Bytes received over the network for this target (0 when everything came from disk).
+    downloaded_bytes: int = 0
+    #: How many of ``paths`` were already on disk (cache, mirror) rather than downloaded.
+    from_disk: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class VerifiedFile:
+    path: Path
+    quarter: int
+    size: int
+
+
+def assemble_result(result: FetchResult, files: Iterable[VerifiedFile]) -> FetchResult:
+    """Fill ``paths``, ``quarters`` and ``bytes`` with files sorted by quarter, then name."""
+    ordered = sorted(files, key=lambda item: (item.quarter, item.path.name))
+    result.paths = [item.path for item in ordered]
+    result.quarters = [item.quarter for item in ordered]
+    result.bytes = sum(item.size for item in ordered)
+    return result
+
+
+class _Done:
+    """Marks the end of a stream of results."""
+
+
+_DONE = _Done()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+class Archive(ABC):
+    """A source of Kepler long-cadence files: MAST over HTTP, a local mirror, a lightkurve cache."""
+
+    #: Short description for logs and provenance.
+    description: str = "archive"
+
+    def __init__(self, concurrency: int = 8) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.concurrency = concurrency
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.description!r})"
+
+    # -- to implement -------------------------------------------------------------------------
+
+    @abstractmethod
+    def _session(self, concurrency: int) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Per-run state shared by the targets of one `fetch` (HTTP client, semaphores)."""
+
+    @abstractmethod
+    async def _fetch_target(self, session: Any, kepler_id: int, result: FetchResult) -> None:
+        """Fill ``result``; raise LcfeatError (message without the "KIC n:" prefix) on failure."""
+
+    # -- shared machinery ---------------------------------------------------------------------
+
+    async def _fetch_target_safely(self, session: Any, kepler_id: Any) -> FetchResult:
+        """Never raises for a target's own problems: they become ``result.error``."""
+        started = time.perf_counter()
+        result = FetchResult(kepler_id=kepler_id if isinstance(kepler_id, int) else -1)
+        try:
+            layout.check_kic(kepler_id)
+            await self._fetch_target(session, kepler_id, result)
+        except LcfeatError as error:
+            message = str(error)
+            prefix = f"KIC {kepler_id}:"
+            result.error = message if message.startswith(prefix) else f"{prefix} {message}"
+        except Exception as error:  # one target's bug must not end a 199,000-target run
+            log.exception("KIC %s: unexpected error while fetching", kepler_id)
+            result.error = f"KIC {kepler_id}: unexpected error: {type(error).__name__}: {error}"
+        result.seconds = time.perf_counter() - started
+        # DEBUG: the caller (pipeline, CLI) reports each target once, at INFO.
+        if result.error:
+            log.debug("%s", result.error)
+        else:
+            log.debug("KIC %d: %d files (Q%s), %.1f MB, %.2f s", kepler_id, len(result.paths),
+                      ",".join(map(str, result.quarters)), result.bytes / 1e6, result.seconds)
+        return result
+
+    async def fetch(self, kepler_ids: Iterable[int],
+                    concurrency: int | None = None) -> AsyncIterator[FetchResult]:
+        """Fetch targets concurrently; yield each `FetchResult` as soon as it is complete.
+
+        At most ``concurrency`` targets are in progress or waiting to be consumed, so a slow
+        consumer slows the fetching down rather than letting results pile up.
+        """
+        width = concurrency or self.concurrency
+        pending = iter(kepler_ids)
+        results: asyncio.Queue[FetchResult | _Done] = asyncio.Queue()
+        slots = asyncio.Semaphore(width)
+
+        async with self._session(width) as session:
+
+            async def worker() -> None:
+                while True:
+                    await slots.acquire()
+                    kepler_id = next(pending, _DONE)
+                    if kepler_id is _DONE:
+                        slots.release()
+                        return
+                    results.put_nowait(await self._fetch_target_safely(session, kepler_id))
+
+            async def run_workers() -> None:
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for _ in range(width):
+                            group.create_task(worker())
+                finally:
+                    results.put_nowait(_DONE)
+
+            runner = asyncio.create_task(run_workers())
+            try:
+                while not isinstance(item := await results.get(), _Done):
+                    yield item
+                    # Only now, when the consumer asks for more, may another target start.
+                    slots.release()
+                try:
+                    await runner
+                except BaseExceptionGroup as group:
+                    # Only iterating the ids can fail here; show that error, not a group.
+                    if len(group.exceptions) == 1:
+                        raise group.exceptions[0] from None
+                    raise
+            finally:
+                if not runner.done():
+                    runner.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await runner
+
+    def iter_fetch(self, kepler_ids: Iterable[int], concurrency: int | None = None,
+                   buffer: int | None = None) -> Iterator[FetchResult]:
+        """Like `fetch`, for synchronous code: the event loop runs in a background thread.
+
+        ``buffer`` (default: the concurrency) bounds the finished results waiting to be taken.
+        Leaving the loop early (break, exception) stops the downloads cleanly.
+        """
+        width = concurrency or self.concurrency
+        handoff: queue.Queue[FetchResult | _Done | _Failure] = queue.Queue(maxsize=buffer or width)
+        stop = threading.Event()
+        started = threading.Event()
+        state: dict[str, Any] = {}
+
+        def put(item: FetchResult | _Done | _Failure) -> bool:
+            while not stop.is_set():
+                try:
+                    handoff.put(item, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        async def produce() -> None:
+            state["loop"] = asyncio.get_running_loop()
+            state["task"] = asyncio.current_task()
+            started.set()
+            try:
+                async with contextlib.aclosing(self.fetch(kepler_ids, width)) as stream:
+                    async for result in stream:
+                        if not await asyncio.to_thread(put, result):
+                            return
+            except asyncio.CancelledError:
+                return
+            except BaseException as error:
+                put(_Failure(error))
+                return
+            put(_DONE)
+
+        def run() -> None:
+            try:
+                asyncio.run(produce())
+            finally:
+                started.set()
+
+        thread = threading.Thread(target=run, name="lcfeat-fetch", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = handoff.get()
+                if isinstance(item, _Done):
+                    return
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+            started.wait()
+            loop, task = state.get("loop"), state.get("task")
+            if loop is not None and task is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop may close meanwhile
+                    loop.call_soon_threadsafe(task.cancel)
+            thread.join()
+
+    def fetch_one(self, kepler_id: int) -> FetchResult:
+        """Fetch one target synchronously."""
+        return run_sync(lambda: self._fetch_single(kepler_id))
+
+    async def fetch_target(self, kepler_id: int) -> FetchResult:
+        """Fetch one target from async code."""
+        return await self._fetch_single(kepler_id)
+
+    async def _fetch_single(self, kepler_id: int) -> FetchResult:
+        async with self._session(self.concurrency) as session:
+            return await self._fetch_target_safely(session, kepler_id)
+
+
+def run_sync(make_coroutine: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from synchronous code, even inside a running event loop.
+
+    Inside a running loop (a notebook, an async caller) a fresh loop runs in a helper thread.
+    """
+    async def main() -> T:
+        return await make_coroutine()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as error:
+            outcome["error"] = error
+
+    helper = threading.Thread(target=run, name="lcfeat-run-sync", daemon=True)
+    helper.start()
+    helper.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

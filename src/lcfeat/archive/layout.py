@@ -1,0 +1,142 @@
+"""Names and places of Kepler long-cadence files: MAST's tree and lightkurve's cache.
+
+MAST keeps every long-cadence light curve of a star in one folder,
+``<root>/NNNN/NNNNNNNNN/kplrNNNNNNNNN-<stamp>_llc.fits``, where NNNNNNNNN is the KIC id zero-padded
+to nine digits and NNNN its first four digits. The stamp is the end of the quarter's data
+collection, so a file name hints at its quarter; the quarter itself is read from the header
+(QUARTER keyword), never guessed from the stamp.
+
+lightkurve (through astroquery) stores the same files, unchanged, as
+``<cache>/mastDownload/Kepler/kplrNNNNNNNNN_lc_Q<18 digits>/kplrNNNNNNNNN-<stamp>_llc.fits``,
+the 18 digits flagging which quarters the observation bundle held.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from lcfeat.errors import InvalidTargetError
+
+#: MAST's public Kepler light-curve tree.
+MAST_LIGHTCURVES_URL = "https://archive.stsci.edu/pub/kepler/lightcurves/"
+
+#: The 19 long-cadence file stamps of the 18 quarters (Q0-Q17); Q4 has two.
+#: The quarter given here is only a hint for discovery and logging.
+LONG_CADENCE_STAMPS: dict[str, int] = {
+    "2009131105131": 0,
+    "2009166043257": 1,
+    "2009259160929": 2,
+    "2009350155506": 3,
+    "2010009091648": 4,
+    "2010078095331": 4,
+    "2010174085026": 5,
+    "2010265121752": 6,
+    "2010355172524": 7,
+    "2011073133259": 8,
+    "2011177032512": 9,
+    "2011271113734": 10,
+    "2012004120508": 11,
+    "2012088054726": 12,
+    "2012179063303": 13,
+    "2012277125453": 14,
+    "2013011073258": 15,
+    "2013098041711": 16,
+    "2013131215648": 17,
+}
+
+#: KIC ids are positive and have at most nine digits (the padded width of MAST's names).
+MAX_KIC_ID = 999_999_999
+
+LLC_NAME = re.compile(r"kplr(?P<kic>\d{9})-(?P<stamp>\d{13})_llc\.fits")
+_LIGHTKURVE_FOLDER = re.compile(r"kplr(?P<kic>\d{9})_lc(?:_Q[01]+)?")
+_KIC_TEXT = re.compile(r"^\s*(?:(?:kic|kplr)[\s_:-]*)?(?P<digits>\d+)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LlcName:
+    """A parsed long-cadence file name."""
+
+    kepler_id: int
+    stamp: str
+
+    @property
+    def quarter_hint(self) -> int | None:
+        """The quarter this stamp usually belongs to (None for an unknown stamp)."""
+        return LONG_CADENCE_STAMPS.get(self.stamp)
+
+    @property
+    def filename(self) -> str:
+        return llc_filename(self.kepler_id, self.stamp)
+
+
+def check_kic(kepler_id: int) -> int:
+    """The id itself if it is a plausible KIC id, else InvalidTargetError."""
+    if isinstance(kepler_id, bool) or not isinstance(kepler_id, int):
+        raise InvalidTargetError(f"KIC id must be an integer, got {kepler_id!r}")
+    if not 0 < kepler_id <= MAX_KIC_ID:
+        raise InvalidTargetError(f"KIC {kepler_id}: not a KIC id (expected 1..{MAX_KIC_ID})")
+    return kepler_id
+
+
+def parse_kic(text: str | int) -> int:
+    """A KIC id from "11904151", "KIC 11904151", "kplr011904151" or an int."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return check_kic(text)
+    match = _KIC_TEXT.match(str(text))
+    if match is None:
+        raise InvalidTargetError(
+            f"{text!r} is not a KIC id: give digits, e.g. 11904151 or 'KIC 11904151'"
+        )
+    return check_kic(int(match["digits"]))
+
+
+def padded_kic(kepler_id: int) -> str:
+    """The nine-digit zero-padded id used in every MAST name."""
+    return f"{check_kic(kepler_id):09d}"
+
+
+def target_folder(kepler_id: int) -> PurePosixPath:
+    """``NNNN/NNNNNNNNN``: a target's folder relative to the root of a MAST-layout tree."""
+    padded = padded_kic(kepler_id)
+    return PurePosixPath(padded[:4], padded)
+
+
+def llc_filename(kepler_id: int, stamp: str) -> str:
+    return f"kplr{padded_kic(kepler_id)}-{stamp}_llc.fits"
+
+
+def parse_llc_name(name: str) -> LlcName | None:
+    """The id and stamp of a long-cadence file name, or None for any other name."""
+    match = LLC_NAME.fullmatch(name)
+    if match is None:
+        return None
+    return LlcName(int(match["kic"]), match["stamp"])
+
+
+def target_url(base_url: str, kepler_id: int) -> str:
+    """URL of a target's folder (with trailing slash) under a MAST-layout tree."""
+    return f"{base_url.rstrip('/')}/{target_folder(kepler_id)}/"
+
+
+def file_url(base_url: str, kepler_id: int, filename: str) -> str:
+    return target_url(base_url, kepler_id) + filename
+
+
+def candidate_filenames(kepler_id: int) -> list[str]:
+    """The 19 names a target's long-cadence files can have, in quarter order."""
+    return [llc_filename(kepler_id, stamp) for stamp in LONG_CADENCE_STAMPS]
+
+
+def names_in_listing(html: str, kepler_id: int) -> list[str]:
+    """The target's long-cadence file names found in a folder listing (any HTML or text)."""
+    wanted = padded_kic(kepler_id)
+    found = {m.group(0) for m in LLC_NAME.finditer(html) if m["kic"] == wanted}
+    return sorted(found)
+
+
+def lightkurve_folder_kic(folder_name: str) -> int | None:
+    """The KIC id of a lightkurve long-cadence download folder (``kplrN_lc_Q...``), else None."""
+    match = _LIGHTKURVE_FOLDER.fullmatch(folder_name)
+    return int(match["kic"]) if match else None

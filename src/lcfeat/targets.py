@@ -8,14 +8,24 @@ from pathlib import Path
 
 from lcfeat.errors import InvalidTargetError
 
-#: KIC ids are positive; custom Kepler target ids reach 9 digits.
-MAX_KIC = 999_999_999
-_ID = re.compile(r"^\s*(?:(?:kic|kplr)[\s_-]*)?0*(\d{1,9})\s*$", re.IGNORECASE)
-_LIGHTCURVE_NAME = re.compile(r"^kplr(\d{9})-\d{13}_llc\.fits(?:\.gz)?$")
+#: KIC ids are positive and have at most nine digits (the padded width of MAST's names).
+MAX_KIC_ID = 999_999_999
+_ID = re.compile(r"^\s*(?:(?:kic|kplr)[\s_:-]*)?0*(\d{1,9})\s*$", re.IGNORECASE)
 
 
-def parse_kic(text: str) -> int:
-    """`3342467`, `KIC 3342467`, `kplr003342467` -> 3342467; anything else is an error."""
+def check_kic(kepler_id: int) -> int:
+    """The id itself if it is a plausible KIC id, else InvalidTargetError."""
+    if isinstance(kepler_id, bool) or not isinstance(kepler_id, int):
+        raise InvalidTargetError(f"KIC id must be an integer, got {kepler_id!r}")
+    if not 0 < kepler_id <= MAX_KIC_ID:
+        raise InvalidTargetError(f"KIC {kepler_id}: not a KIC id (expected 1..{MAX_KIC_ID})")
+    return kepler_id
+
+
+def parse_kic(text: str | int) -> int:
+    """`3342467`, `KIC 3342467`, `kplr003342467` or an int -> 3342467; else an error."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return check_kic(text)
     match = _ID.match(str(text))
     if not match or int(match.group(1)) == 0:
         raise InvalidTargetError(
@@ -80,12 +90,10 @@ def read_target_labels(path: Path) -> dict[int, str]:
 
 def targets_in_folder(root: Path) -> list[int]:
     """Every KIC id with a long-cadence file in a MAST-layout folder (NNNN/NNNNNNNNN/...)."""
-    ids = set()
-    for path in root.glob("*/*/kplr*_llc.fits*"):
-        match = _LIGHTCURVE_NAME.match(path.name)
-        if match:
-            ids.add(int(match.group(1)))
-    return sorted(ids)
+    from lcfeat.archive.layout import parse_llc_name
+
+    names = (parse_llc_name(path.name) for path in root.glob("*/*/kplr*_llc.fits"))
+    return sorted({name.kepler_id for name in names if name is not None})
 
 
 def resolve_targets(spec: str | None, archive: str | None = None) -> list[int]:

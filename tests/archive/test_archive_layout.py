@@ -7,6 +7,7 @@ from astropy.io import fits
 
 from lcfeat.archive import layout
 from lcfeat.errors import InvalidTargetError
+from lcfeat.targets import check_kic, parse_kic
 from tests.conftest import ARCHIVE
 
 
@@ -57,19 +58,19 @@ def test_zero_padding_and_urls():
     ("kplr011904151", 11904151), ("KIC-757076", 757076), (3342467, 3342467),
 ])
 def test_parse_kic_accepts_common_spellings(text, expected):
-    assert layout.parse_kic(text) == expected
+    assert parse_kic(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "EPIC 211121743x", "TIC 1", "0", "1234567890", "-5", "12a"])
 def test_parse_kic_rejects_what_is_not_a_kic_id(text):
     with pytest.raises(InvalidTargetError):
-        layout.parse_kic(text)
+        parse_kic(text)
 
 
 def test_check_kic_rejects_bools_floats_and_out_of_range():
     for bad in (True, 1.0, "5", 0, -1, 10**9):
         with pytest.raises(InvalidTargetError):
-            layout.check_kic(bad)
+            check_kic(bad)
 
 
 def test_listing_parser_keeps_only_this_targets_long_cadence_files():

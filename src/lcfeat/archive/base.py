@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lcfeat.archive import layout
 from lcfeat.errors import LcfeatError
+from lcfeat.targets import check_kic
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Archive(ABC):
         started = time.perf_counter()
         result = FetchResult(kepler_id=kepler_id if isinstance(kepler_id, int) else -1)
         try:
-            layout.check_kic(kepler_id)
+            check_kic(kepler_id)
             await self._fetch_target(session, kepler_id, result)
         except LcfeatError as error:
             message = str(error)

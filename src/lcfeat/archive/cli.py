@@ -21,8 +21,8 @@ from lcfeat.archive import (
     open_archive,
     verify_cache,
 )
-from lcfeat.archive.layout import parse_kic
 from lcfeat.errors import ConfigurationError, InvalidTargetError
+from lcfeat.targets import parse_kic
 
 
 def _concurrency(text: str) -> int:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from lcfeat.errors import InvalidTargetError
+from lcfeat.targets import check_kic
 
 #: MAST's public Kepler light-curve tree.
 MAST_LIGHTCURVES_URL = "https://archive.stsci.edu/pub/kepler/lightcurves/"
@@ -46,12 +46,8 @@ LONG_CADENCE_STAMPS: dict[str, int] = {
     "2013131215648": 17,
 }
 
-#: KIC ids are positive and have at most nine digits (the padded width of MAST's names).
-MAX_KIC_ID = 999_999_999
-
 LLC_NAME = re.compile(r"kplr(?P<kic>\d{9})-(?P<stamp>\d{13})_llc\.fits")
 _LIGHTKURVE_FOLDER = re.compile(r"kplr(?P<kic>\d{9})_lc(?:_Q[01]+)?")
-_KIC_TEXT = re.compile(r"^\s*(?:(?:kic|kplr)[\s_:-]*)?(?P<digits>\d+)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,27 +65,6 @@ class LlcName:
     @property
     def filename(self) -> str:
         return llc_filename(self.kepler_id, self.stamp)
-
-
-def check_kic(kepler_id: int) -> int:
-    """The id itself if it is a plausible KIC id, else InvalidTargetError."""
-    if isinstance(kepler_id, bool) or not isinstance(kepler_id, int):
-        raise InvalidTargetError(f"KIC id must be an integer, got {kepler_id!r}")
-    if not 0 < kepler_id <= MAX_KIC_ID:
-        raise InvalidTargetError(f"KIC {kepler_id}: not a KIC id (expected 1..{MAX_KIC_ID})")
-    return kepler_id
-
-
-def parse_kic(text: str | int) -> int:
-    """A KIC id from "11904151", "KIC 11904151", "kplr011904151" or an int."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return check_kic(text)
-    match = _KIC_TEXT.match(str(text))
-    if match is None:
-        raise InvalidTargetError(
-            f"{text!r} is not a KIC id: give digits, e.g. 11904151 or 'KIC 11904151'"
-        )
-    return check_kic(int(match["digits"]))
 
 
 def padded_kic(kepler_id: int) -> str:

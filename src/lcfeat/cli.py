@@ -91,12 +91,14 @@ def _open_store(url: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from lcfeat.archive import open_archive
     from lcfeat.pipeline import RunSettings, run_pipeline
-    from lcfeat.targets import resolve_targets
+    from lcfeat.targets import read_target_labels, resolve_targets
 
     archive_spec = args.archive
     kepler_ids = resolve_targets(args.targets, archive_spec)
     labels: dict[int, str] = {}
-    if args.targets:
+    if args.targets and Path(args.targets).is_file():
+        labels = read_target_labels(Path(args.targets))
+    elif args.targets:
         from lcfeat import catalog
 
         if args.targets in catalog.PRESETS:
@@ -287,41 +289,33 @@ def cmd_status(args: argparse.Namespace) -> int:
 # ---- db upgrade, provenance ---------------------------------------------------------------
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from lcfeat.store import Store
+    from lcfeat.store.schema import SCHEMA_VERSION
 
     store = Store.connect(args.db)
+    before = store.stored_schema_version()
     statements = store.upgrade()
     for statement in statements:
         print(statement + ";")
-    print(f"{store.url}: schema up to date ({len(statements)} column(s) added)")
+    print(f"{store.url}: schema version {before if before is not None else 'none'} -> "
+          f"{SCHEMA_VERSION}, {len(statements)} statement(s) run")
+    store.close()
     return EXIT_OK
 
 
 def cmd_provenance(args: argparse.Namespace) -> int:
-    from lcfeat.provenance import load_runs
+    from lcfeat.provenance import describe_run, load_runs
+    from lcfeat.store import Store
 
-    store = _open_store(args.db)
+    store = Store.connect(args.db)  # read only: no table is created for a mistyped URL
     runs = load_runs(store, args.run_id)
     if not runs:
         raise ConfigurationError(
-            f"no run {args.run_id!r} in {store.url}" if args.run_id else
-            f"no runs recorded in {store.url}")
+            f"no run {args.run_id!r} in {store.url} (`lcfeat provenance --all` lists them)"
+            if args.run_id else f"no runs recorded in {store.url}")
     if args.run_id is None and not args.all:
         runs = runs[:1]
-    for run in runs:
-        print(f"run {run['run_id']}  label={run['label'] or '-'}  status={run['status']}")
-        print(f"  started   {run['started_at']}")
-        print(f"  finished  {run['finished_at']}")
-        print(f"  command   {run['command']}")
-        print(f"  archive   {run['archive']}")
-        print(f"  lcfeat    {run['lcfeat_version']} (git {run['git_commit'] or 'unknown'})")
-        print(f"  schema    version {run['schema_version']}, registry {run['registry_hash']}")
-        print("  settings  " + ", ".join(f"{k}={v}" for k, v in sorted(run["settings"].items())))
-        print("  software  " + ", ".join(f"{k} {v}" for k, v in
-                                         sorted(run["environment"].items())))
-        rate = run["targets_per_second"]
-        print(f"  targets   {run['n_targets']} requested, {run['n_done']} done, "
-              f"{run['n_failed']} failed, {run['n_skipped']} skipped"
-              + (f", {rate:.2f} targets/s" if rate else ""))
+    print("\n\n".join(describe_run(run) for run in runs))
+    store.close()
     return EXIT_OK
 
 

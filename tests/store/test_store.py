@@ -113,3 +113,80 @@ def _now():
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+def _set_stored_version(url: str, value: str) -> None:
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE lcfeat_meta SET value = :v WHERE key = 'schema_version'"),
+                     {"v": value})
+    engine.dispose()
+
+
+def test_schema_version_is_stored_and_a_newer_one_is_refused(db_url, capsys):
+    from lcfeat.cli import main
+    from lcfeat.features.registry import SCHEMA_VERSION
+
+    store = Store.connect(db_url)
+    store.prepare()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM lcfeat_meta WHERE key = 'schema_version'")
+                            ).scalar() == str(SCHEMA_VERSION)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE failures"))
+    store.close()
+    _set_stored_version(db_url, str(SCHEMA_VERSION + 1))
+
+    with pytest.raises(ConfigurationError, match=rf"schema version {SCHEMA_VERSION + 1}, "
+                       rf"newer than this lcfeat's {SCHEMA_VERSION}.*upgrade lcfeat"):
+        Store.connect(db_url).prepare()
+    assert main(["status", "--db", db_url]) == 2
+    assert "newer than this lcfeat's" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--db", db_url]) == 2  # no downgrade either
+    # refused before anything was created or changed
+    assert "failures" not in inspect(_engine(db_url)).get_table_names()
+
+
+def test_older_schema_version_asks_for_db_upgrade_which_migrates(db_url, capsys):
+    from lcfeat.cli import main
+    from lcfeat.features.registry import SCHEMA_VERSION
+
+    Store.connect(db_url).prepare()
+    _set_stored_version(db_url, str(SCHEMA_VERSION - 1))
+    with pytest.raises(ConfigurationError, match="older than .*lcfeat db upgrade --db URL"):
+        Store.connect(db_url).prepare()
+    assert main(["db", "upgrade", "--db", db_url]) == 0
+    assert f"-> {SCHEMA_VERSION}" in capsys.readouterr().out
+    Store.connect(db_url).prepare()  # accepted now
+    assert Store.connect(db_url).stored_schema_version() == SCHEMA_VERSION
+
+
+def test_a_refused_statement_is_raised_at_once_not_retried(db_url, caplog):
+    """Only lost or busy connections are retried: a table dropped under lcfeat's feet is a
+    plain error, not a minute of back-off ending in 'lost the database'."""
+    import logging
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+
+    store = Store.connect(db_url, retry_budget=3, retry_base_delay=1.0)
+    store.prepare()
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE processing_log"))
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING), pytest.raises(DBAPIError):
+        store.write_batch([_row(1, 1.0)], [], "r", "h", BatchLog(1, _now()))
+    assert time.monotonic() - started < 1.0  # no retry delay was slept
+    assert not [r for r in caplog.records if "retry" in r.getMessage()]
+    assert store.feature_rows() == []  # the batch's transaction was rolled back whole
+
+
+def test_a_target_twice_in_one_batch_gives_one_row_with_the_last_values(db_url):
+    store = Store.connect(db_url)
+    store.prepare()
+    store.write_batch([_row(9, 1.0), _row(9, 2.0)],
+                      [Failure(8, "read", "E", "first"), Failure(8, "read", "E", "second")],
+                      "r", "h", BatchLog(1, _now()))
+    rows = store.feature_rows()
+    assert [(r["target_id"], r["stat_mean"]) for r in rows] == [("KIC 9", 2.0)]
+    assert store.failed_target_ids() == {"KIC 8"}

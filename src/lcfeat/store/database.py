@@ -10,17 +10,30 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, create_engine, delete, event, func, inspect, select, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from lcfeat.errors import ConfigurationError, SchemaMismatchError
+from lcfeat.errors import ConfigurationError, LcfeatError, SchemaMismatchError
 from lcfeat.features.extract import FeatureRow, format_target_id
 from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, SCHEMA_VERSION
 from lcfeat.store.schema import DEPLOYED_FEATURE_METADATA, build_metadata
@@ -28,6 +41,15 @@ from lcfeat.store.schema import DEPLOYED_FEATURE_METADATA, build_metadata
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Tables whose rows are keyed by `target_id` (upserted).
+KEYED_TABLES = ("features", "targets", "failures")
+#: Longest wait between two reconnection attempts, seconds.
+MAX_RETRY_DELAY = 30.0
+
+
+class DatabaseUnavailableError(LcfeatError):
+    """The database stayed unreachable for the whole retry budget; committed batches are safe."""
 
 #: Columns a table must have for lcfeat to write into it at all (the deployed contract).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -84,14 +106,19 @@ def _now() -> datetime:
 class Store:
     """A database holding lcfeat's tables. Create with `Store.connect(url)`."""
 
-    def __init__(self, engine: Engine, retry_budget: int = 5, retry_base_delay: float = 0.5):
+    def __init__(self, engine: Engine, retry_budget: int = 8, retry_base_delay: float = 0.5):
         self.engine = engine
         self.metadata = build_metadata()
         self.tables: dict[str, Table] = dict(self.metadata.tables)
+        # attempts per write; the waits double from retry_base_delay up to MAX_RETRY_DELAY
+        # (jittered), so the default budget rides out one to two minutes of server restart
         self.retry_budget = retry_budget
         self.retry_base_delay = retry_base_delay
         # per table: the columns that exist in the database (lcfeat writes only those)
         self._present: dict[str, set[str]] = {}
+        # keyed tables whose target_id has no unique constraint or index (a deployed table
+        # may lack one): ON CONFLICT needs one, so these are written by update-then-insert
+        self._no_unique_key: set[str] = set()
 
     # ---- connection -----------------------------------------------------------------------
     @classmethod
@@ -120,35 +147,50 @@ class Store:
         self.engine.dispose()
 
     def _with_retry(self, what: str, action: Callable[[], T]) -> T:
-        """Run `action`; on a lost connection reconnect with back-off, up to the budget."""
+        """Run `action`; on a lost connection reconnect with back-off, up to the budget.
+
+        `action` must be one transaction (all or nothing), so running it again after a
+        failure cannot duplicate anything. Raises `DatabaseUnavailableError` when the budget
+        is spent; other database errors (constraint violations, bad SQL) are not retried.
+        """
+        started = time.monotonic()
         for attempt in range(1, self.retry_budget + 1):
             try:
                 return action()
-            except (OperationalError, DBAPIError) as exc:
-                transient = isinstance(exc, OperationalError) or exc.connection_invalidated
-                if not transient or attempt == self.retry_budget:
+            except DBAPIError as exc:
+                if not _is_transient(exc):
                     raise
-                delay = self.retry_base_delay * 2 ** (attempt - 1) * (1 + random.random())
-                log.warning(
-                    "database error during %s (%s); retry %d/%d in %.1f s",
-                    what, str(exc.orig or exc).strip().splitlines()[0], attempt,
-                    self.retry_budget - 1, delay,
-                )
-                self.engine.dispose()
+                reason = _first_line(exc)
+                if attempt == self.retry_budget:
+                    raise DatabaseUnavailableError(
+                        f"lost the database {self.url} while {what} and could not get it back "
+                        f"after {attempt} attempts over {time.monotonic() - started:.0f} s "
+                        f"({reason}); every batch committed before is intact: run the same "
+                        "command again to resume"
+                    ) from exc
+                delay = min(MAX_RETRY_DELAY,
+                            self.retry_base_delay * 2 ** (attempt - 1)) * (1 + random.random())
+                log.warning("database error while %s (%s); retry %d/%d in %.1f s",
+                            what, reason, attempt, self.retry_budget - 1, delay)
+                self.engine.dispose()  # drop every pooled connection: they share the fate
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
     # ---- schema ---------------------------------------------------------------------------
     def prepare(self) -> list[str]:
-        """Create missing tables and check existing ones against the registry.
+        """Check existing tables against the registry, then create the missing ones.
 
         Returns warnings (unknown columns, lcfeat's own columns missing). Raises
-        `SchemaMismatchError` naming each missing required column with its `ALTER TABLE`.
+        `SchemaMismatchError` naming each missing required column with its `ALTER TABLE`,
+        and `ConfigurationError` for a database of another schema version; in both cases
+        before anything is created or written.
         """
+        self._check_version()
         inspector = inspect(self.engine)
         existing = set(inspector.get_table_names())
         warnings: list[str] = []
         problems: list[str] = []
+        self._no_unique_key.clear()
         for name, table in self.tables.items():
             if name not in existing:
                 continue
@@ -156,19 +198,16 @@ class Store:
             known = {c.name for c in table.columns}
             required = set(REQUIRED_COLUMNS.get(name, known))
             for column in table.columns:
-                if column.name in present:
-                    continue
-                statement = (
-                    f"ALTER TABLE {name} ADD COLUMN {column.name} "
-                    f"{_sql_type(column, self.engine.dialect)};"
-                )
-                if column.name in required:
-                    problems.append(f"  {name}.{column.name} is missing: {statement}")
-            own_missing = sorted(known - present - required)
+                if column.name in required and column.name not in present:
+                    problems.append(f"  {name}.{column.name} is missing: "
+                                    f"{self._add_column_sql(name, column.name)};")
+            own_missing = sorted(known - present - required - _SERIAL_IDS.get(name, set()))
             if own_missing:
                 warnings.append(
                     f"table {name} lacks lcfeat's optional columns {', '.join(own_missing)}: "
                     "they are not written; `lcfeat db upgrade` adds them"
+                    + ("; without settings_hash a run cannot resume and recomputes every "
+                       "requested target" if "settings_hash" in own_missing else "")
                 )
             unknown = sorted(present - known - {"id", "created_at"})
             if unknown:
@@ -177,42 +216,74 @@ class Store:
                     f"{', '.join(unknown)}"
                 )
             self._present[name] = present & known
+            if name in KEYED_TABLES and not _has_unique_key(inspector, name, "target_id"):
+                self._no_unique_key.add(name)
+                warnings.append(
+                    f"table {name} has no unique constraint on target_id: rows are matched by "
+                    "update-then-insert (safe for one writer at a time); `lcfeat db upgrade` "
+                    "adds the unique index"
+                )
         if problems:
             raise SchemaMismatchError(
                 "the database's tables lack columns of the feature registry "
-                f"(schema version {SCHEMA_VERSION}):\n" + "\n".join(problems)
+                f"(schema version {SCHEMA_VERSION}); add them with these statements or "
+                "`lcfeat db upgrade --db URL`:\n" + "\n".join(problems)
             )
         self.metadata.create_all(self.engine, checkfirst=True)
         for name, table in self.tables.items():
             self._present.setdefault(name, {c.name for c in table.columns})
-        self._check_version()
+        self._store_version_if_absent()
         for message in warnings:
             log.warning(message)
         return warnings
 
-    def _check_version(self) -> None:
+    def stored_schema_version(self) -> int | None:
+        """The schema version recorded in `lcfeat_meta`, or None for a database without one."""
+        if "lcfeat_meta" not in inspect(self.engine).get_table_names():
+            return None
         meta = self.tables["lcfeat_meta"]
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             stored = conn.execute(
                 select(meta.c.value).where(meta.c.key == "schema_version")
             ).scalar_one_or_none()
-            if stored is None:
-                conn.execute(meta.insert().values(key="schema_version",
-                                                  value=str(SCHEMA_VERSION)))
-                return
-        if int(stored) > SCHEMA_VERSION:
+        return None if stored is None else int(stored)
+
+    def _check_version(self) -> None:
+        stored = self.stored_schema_version()
+        if stored is None or stored == SCHEMA_VERSION:
+            return
+        if stored > SCHEMA_VERSION:
             raise ConfigurationError(
-                f"the database has schema version {stored}, newer than this lcfeat's "
-                f"{SCHEMA_VERSION}: upgrade lcfeat"
+                f"the database {self.url} has schema version {stored}, newer than this "
+                f"lcfeat's {SCHEMA_VERSION} (lcfeat {_lcfeat_version()}): upgrade lcfeat "
+                "(pip install -U lcfeat) to read or write it"
             )
-        if int(stored) < SCHEMA_VERSION:
-            raise ConfigurationError(
-                f"the database has schema version {stored}, older than {SCHEMA_VERSION}: "
-                "run `lcfeat db upgrade --db URL`"
-            )
+        raise ConfigurationError(
+            f"the database {self.url} has schema version {stored}, older than this lcfeat's "
+            f"{SCHEMA_VERSION}: run `lcfeat db upgrade --db URL` to migrate it"
+        )
+
+    def _store_version_if_absent(self) -> None:
+        meta = self.tables["lcfeat_meta"]
+        with self.engine.begin() as conn:
+            statement = self._insert(meta).on_conflict_do_nothing(index_elements=["key"])
+            conn.execute(statement, [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+
+    def _add_column_sql(self, table_name: str, column_name: str) -> str:
+        column = self.tables[table_name].c[column_name]
+        return (f"ALTER TABLE {table_name} ADD COLUMN {column_name} "
+                f"{_sql_type(column, self.engine.dialect)}")
 
     def upgrade(self) -> list[str]:
-        """Add lcfeat's missing optional columns to existing tables; returns the statements."""
+        """Migrate the database to this lcfeat's schema; returns the statements it ran.
+
+        Adds every missing column (lcfeat's optional ones included) and a unique index on
+        `target_id` where a deployed table has none, creates lcfeat's own tables, and records
+        the schema version. Refuses a database of a newer schema version.
+        """
+        stored = self.stored_schema_version()
+        if stored is not None and stored > SCHEMA_VERSION:
+            self._check_version()  # raises the "upgrade lcfeat" message
         inspector = inspect(self.engine)
         existing = set(inspector.get_table_names())
         statements: list[str] = []
@@ -221,16 +292,19 @@ class Store:
                 continue
             present = {c["name"].lower() for c in inspector.get_columns(name)}
             for column in table.columns:
-                if column.name not in present:
-                    statements.append(
-                        f"ALTER TABLE {name} ADD COLUMN {column.name} "
-                        f"{_sql_type(column, self.engine.dialect)}"
-                    )
-        from sqlalchemy import text
-
-        with self.engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
+                if column.name not in present | _SERIAL_IDS.get(name, set()):
+                    statements.append(self._add_column_sql(name, column.name))
+            if name in KEYED_TABLES and not _has_unique_key(inspector, name, "target_id"):
+                statements.append(
+                    f"CREATE UNIQUE INDEX ix_{name}_target_id ON {name} (target_id)")
+        try:
+            with self.engine.begin() as conn:  # all or nothing (DDL is transactional)
+                for statement in statements:
+                    conn.execute(text(statement))
+        except DBAPIError as exc:
+            raise ConfigurationError(
+                f"could not upgrade {self.url}: {_first_line(exc)} (nothing was changed)"
+            ) from None
         self._present.clear()
         self.metadata.create_all(self.engine, checkfirst=True)
         meta = self.tables["lcfeat_meta"]
@@ -247,20 +321,60 @@ class Store:
             return sqlite.insert(table)
         raise ConfigurationError(f"unsupported database dialect {self.dialect!r}")
 
+    def _writable(self, table_name: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows restricted to the columns the database's table has."""
+        table = self.tables[table_name]
+        present = self._present.get(table_name, {c.name for c in table.columns})
+        return [{k: v for k, v in row.items() if k in present} for row in rows]
+
     def _upsert(self, conn: Any, table_name: str, rows: Sequence[dict[str, Any]],
                 key: str = "target_id") -> None:
+        """Insert rows, or update the row with the same key (INSERT ... ON CONFLICT)."""
         if not rows:
             return
         table = self.tables[table_name]
-        present = self._present.get(table_name, {c.name for c in table.columns})
-        rows = [{k: v for k, v in row.items() if k in present} for row in rows]
+        # one row per key, the last winning: PostgreSQL refuses to update a row twice in one
+        # statement, where SQLite would apply both
+        rows = list({row[key]: row for row in self._writable(table_name, rows)}.values())
+        if table_name in self._no_unique_key:
+            self._update_then_insert(conn, table, rows, key, update_existing=True)
+            return
         statement = self._insert(table)
         columns = [c for c in rows[0] if c != key]
         statement = statement.on_conflict_do_update(
             index_elements=[key],
             set_={c: statement.excluded[c] for c in columns},
         )
-        conn.execute(statement, list(rows))
+        conn.execute(statement, rows)
+
+    def _upsert_keep(self, conn: Any, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows whose key is absent; leave existing rows untouched."""
+        if not rows:
+            return
+        table = self.tables[table_name]
+        rows = list({row["target_id"]: row for row in self._writable(table_name, rows)}.values())
+        if table_name in self._no_unique_key:
+            self._update_then_insert(conn, table, rows, "target_id", update_existing=False)
+            return
+        statement = self._insert(table).on_conflict_do_nothing(index_elements=["target_id"])
+        conn.execute(statement, rows)
+
+    @staticmethod
+    def _update_then_insert(conn: Any, table: Table, rows: list[dict[str, Any]], key: str,
+                            update_existing: bool) -> None:
+        """Upsert without a unique key: update the rows that exist, insert the others."""
+        keys = [row[key] for row in rows]
+        existing = set(conn.execute(select(table.c[key]).where(table.c[key].in_(keys)))
+                       .scalars())
+        fresh = [row for row in rows if row[key] not in existing]
+        if fresh:
+            conn.execute(table.insert(), fresh)
+        stale = [row for row in rows if row[key] in existing]
+        if update_existing and stale:
+            columns = [c for c in stale[0] if c != key]
+            statement = (update(table).where(table.c[key] == bindparam(f"{key}_"))
+                         .values({c: bindparam(f"{c}_") for c in columns}))
+            conn.execute(statement, [{f"{k}_": v for k, v in row.items()} for row in stale])
 
     def register_targets(self, kepler_ids: Iterable[int],
                          labels: dict[int, str] | None = None) -> None:
@@ -277,7 +391,9 @@ class Store:
 
         def action() -> None:
             with self.engine.begin() as conn:
-                self._upsert_keep(conn, "targets", rows)
+                # rows with and without a label cannot share one executemany
+                self._upsert_keep(conn, "targets", [r for r in rows if "label" in r])
+                self._upsert_keep(conn, "targets", [r for r in rows if "label" not in r])
 
         self._with_retry("registering targets", action)
 
@@ -289,14 +405,18 @@ class Store:
         settings_hash: str | None,
         batch: BatchLog | None = None,
     ) -> None:
-        """Upsert a batch of results in one transaction (retried on lost connections)."""
+        """Upsert a batch of results in one transaction (retried on lost connections).
+
+        Raises `DatabaseUnavailableError` when the connection cannot be restored within the
+        retry budget; the batch is then not written and every earlier batch stays committed.
+        """
         now = _now()
         feature_rows = [
             _feature_record(row, run_id, settings_hash, now) for row in rows
         ]
         target_rows = [
-            {"target_id": row.target_id, "mission": "kepler", "n_points": row.n_points,
-             "duration_days": row.duration_days, "features_extracted": True,
+            {"target_id": row.target_id, "mission": "kepler", "n_points": int(row.n_points),
+             "duration_days": _float(row.duration_days), "features_extracted": True,
              "features_extracted_at": now}
             for row in rows
         ]
@@ -310,9 +430,31 @@ class Store:
             for f in failures
         ]
         done_ids = [row.target_id for row in rows]
+        log_row = None
+        if batch is not None:
+            log_row = self._writable("processing_log", [{
+                "batch_number": batch.batch_number,
+                "targets_processed": len(rows) + len(failures),
+                "targets_succeeded": len(rows),
+                "targets_failed": len(failures),
+                "avg_download_time": _float(batch.avg_download_time),
+                "avg_extraction_time": _float(batch.avg_extraction_time),
+                "started_at": batch.started_at,
+                "completed_at": now,
+                "notes": batch.notes,
+                "run_id": run_id,
+            }])[0]
+        attempts = 0
 
         def action() -> None:
+            nonlocal attempts
+            attempts += 1
             with self.engine.begin() as conn:
+                if attempts > 1 and log_row is not None and self._logged(conn, log_row):
+                    # the connection died after COMMIT reached the server: already written
+                    log.info("batch %d was committed before the connection was lost",
+                             log_row["batch_number"])
+                    return
                 self._upsert(conn, "features", feature_rows)
                 self._upsert(conn, "targets", target_rows)
                 self._upsert_keep(conn, "targets", failed_targets)
@@ -321,52 +463,57 @@ class Store:
                     failures_table = self.tables["failures"]
                     conn.execute(delete(failures_table)
                                  .where(failures_table.c.target_id.in_(done_ids)))
-                if batch is not None:
-                    present = self._present.get("processing_log", set())
-                    record = {
-                        "batch_number": batch.batch_number,
-                        "targets_processed": len(rows) + len(failures),
-                        "targets_succeeded": len(rows),
-                        "targets_failed": len(failures),
-                        "avg_download_time": batch.avg_download_time,
-                        "avg_extraction_time": batch.avg_extraction_time,
-                        "started_at": batch.started_at,
-                        "completed_at": _now(),
-                        "notes": batch.notes,
-                        "run_id": run_id,
-                    }
-                    conn.execute(self.tables["processing_log"].insert(),
-                                 [{k: v for k, v in record.items() if k in present}])
+                if log_row is not None:
+                    conn.execute(self.tables["processing_log"].insert(), [log_row])
 
         self._with_retry("writing a batch", action)
 
-    def _upsert_keep(self, conn: Any, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert rows whose key is absent; leave existing rows untouched."""
-        if not rows:
-            return
-        table = self.tables[table_name]
-        statement = self._insert(table).on_conflict_do_nothing(index_elements=["target_id"])
-        conn.execute(statement, list(rows))
+    def _logged(self, conn: Any, log_row: dict[str, Any]) -> bool:
+        """Whether this exact processing_log row (hence its whole batch) is in the table."""
+        table = self.tables["processing_log"]
+        identity = ("batch_number", "started_at", "completed_at", "notes", "run_id")
+        conditions = [table.c[c] == log_row[c] if log_row[c] is not None else table.c[c].is_(None)
+                      for c in identity if c in log_row]
+        return conn.execute(select(func.count()).select_from(table).where(*conditions)
+                            ).scalar_one() > 0
 
     # ---- reading --------------------------------------------------------------------------
     def done_target_ids(self, settings_hash: str | None = None) -> set[str]:
-        """Targets with a stored row (written with these settings, when given)."""
+        """Targets with a stored row (written with these settings, when given).
+
+        A deployed table without lcfeat's `settings_hash` column cannot tell lcfeat's rows
+        from another pipeline's, so with a hash asked for none counts as done (prepare()
+        warns; `lcfeat db upgrade` adds the column and makes runs resumable).
+        """
         features = self.tables["features"]
         query = select(features.c.target_id)
-        if settings_hash is not None and "settings_hash" in self._present.get("features", ()):
+        if settings_hash is not None:
+            if "settings_hash" not in self._present.get("features", {"settings_hash"}):
+                return set()
             query = query.where(features.c.settings_hash == settings_hash)
-        with self.engine.connect() as conn:
-            return set(conn.execute(query).scalars())
+        return self._read("reading finished targets",
+                          lambda conn: set(conn.execute(query).scalars()))
 
     def failed_target_ids(self) -> set[str]:
         failures = self.tables["failures"]
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(failures.c.target_id)).scalars())
+        return self._read("reading failed targets",
+                          lambda conn: set(conn.execute(select(failures.c.target_id))
+                                           .scalars()))
 
     def feature_rows(self) -> list[dict[str, Any]]:
+        """Every row of `features`, restricted to the columns lcfeat knows and the table has."""
         features = self.tables["features"]
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(features))]
+        present = self._present.get("features", {c.name for c in features.columns})
+        query = select(*(c for c in features.columns if c.name in present))
+        return self._read("reading features",
+                          lambda conn: [dict(r._mapping) for r in conn.execute(query)])
+
+    def _read(self, what: str, query: Callable[[Any], T]) -> T:
+        def action() -> T:
+            with self.engine.connect() as conn:
+                return query(conn)
+
+        return self._with_retry(what, action)
 
     def status(self) -> StoreStatus:
         features = self.tables["features"]
@@ -415,15 +562,15 @@ class Store:
 def _feature_record(row: FeatureRow, run_id: str | None, settings_hash: str | None,
                     now: datetime) -> dict[str, Any]:
     record: dict[str, Any] = {"target_id": row.target_id}
-    record.update({name: row.values.get(name) for name in FEATURE_NAMES})
-    record.update({name: row.extras.get(name) for name in EXTRA_NAMES})
+    record.update({name: _float(row.values.get(name)) for name in FEATURE_NAMES})
+    record.update({name: _float(row.extras.get(name)) for name in EXTRA_NAMES})
     record.update(
-        extraction_time_seconds=row.extraction_seconds,
+        extraction_time_seconds=_float(row.extraction_seconds),
         n_features_valid=row.n_valid,
         n_features_total=len(FEATURE_NAMES),
         null_reasons=json.dumps(row.null_reasons, sort_keys=True) if row.null_reasons else None,
-        n_points=row.n_points,
-        duration_days=row.duration_days,
+        n_points=int(row.n_points),
+        duration_days=_float(row.duration_days),
         quarters=",".join(map(str, row.quarters)),
         run_id=run_id,
         schema_version=SCHEMA_VERSION,
@@ -431,6 +578,66 @@ def _feature_record(row: FeatureRow, run_id: str | None, settings_hash: str | No
         updated_at=now,
     )
     return record
+
+
+def _float(value: Any) -> float | None:
+    """A plain Python float (numpy scalars are not every driver's type), with -0.0 written
+    as 0.0: SQLite stores an integral REAL as an integer and drops the sign of zero, so
+    without this the same run would differ between SQLite and PostgreSQL."""
+    return None if value is None else float(value) + 0.0
+
+
+#: Serial primary keys of deployed tables: lcfeat neither needs nor adds them.
+_SERIAL_IDS: dict[str, set[str]] = {"processing_log": {"id"}}
+
+
+def _has_unique_key(inspector: Any, table_name: str, column: str) -> bool:
+    """Whether `column` alone is a primary key, unique constraint or full unique index."""
+    if inspector.get_pk_constraint(table_name).get("constrained_columns") == [column]:
+        return True
+    if any(u["column_names"] == [column] for u in inspector.get_unique_constraints(table_name)):
+        return True
+    return any(
+        index["unique"] and index["column_names"] == [column]
+        and not index.get("dialect_options", {}).get("postgresql_where")
+        and not index.get("dialect_options", {}).get("sqlite_where")
+        for index in inspector.get_indexes(table_name)
+    )
+
+
+#: SQLSTATE classes and codes of errors that another attempt can cure: connection exceptions,
+#: server shutting down or starting, too many connections or out of resources, serialization
+#: failure and deadlock (the transaction was rolled back).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53", "40001", "40P01")
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """Whether a database error is a lost or busy connection (retry) rather than a bug or a
+    refused statement (raise at once). SQLite's OperationalError also covers "no such
+    table", so only its lock errors count."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return "locked" in str(orig) or "busy" in str(orig)
+    if hasattr(orig, "sqlstate"):
+        state = orig.sqlstate
+        if state is None:  # psycopg: a failed or closed connection has no SQLSTATE
+            return isinstance(exc, OperationalError)
+        return state.startswith(_TRANSIENT_SQLSTATES)
+    return isinstance(exc, OperationalError)
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    lines = str(orig or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _lcfeat_version() -> str:
+    from lcfeat import __version__
+
+    return __version__
 
 
 def _make_engine(url: str) -> Engine:

@@ -18,9 +18,48 @@ from sqlalchemy import (
     Text,
 )
 
-from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, SCHEMA_VERSION
+from lcfeat.features.registry import BY_NAME, EXTRAS, FEATURE_NAMES, SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "build_metadata"]
+__all__ = ["SCHEMA_VERSION", "build_metadata", "column_info"]
+
+_EXTRAS_BY_NAME = {extra.name: extra for extra in EXTRAS}
+
+#: Unit and meaning of the columns that are not features (features and extras: the registry).
+COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "target_id": ("", "KIC <integer>, without zero padding"),
+    "extraction_time_seconds": ("s", "wall time of reading and extracting the target"),
+    "n_features_valid": ("count", "features with a value (not NULL), of 63"),
+    "n_features_total": ("count", "features defined by the registry (63)"),
+    "null_reasons": ("", "JSON object: feature name -> why it is NULL"),
+    "n_points": ("count", "cadences used after the quality mask"),
+    "duration_days": ("d", "time from the first to the last cadence used"),
+    "quarters": ("", "Kepler quarters used, comma separated"),
+    "run_id": ("", "the run that wrote the row (table runs, `lcfeat provenance RUN_ID`)"),
+    "schema_version": ("", "lcfeat schema version the row was written with"),
+    "settings_hash": ("", "hash of the settings that change feature values (resume key)"),
+    "updated_at": ("UTC", "when the row was last written"),
+}
+
+
+def column_info(table_name: str, column_name: str) -> dict[str, str]:
+    """Unit, domain and meaning of a column, from the registry for features and extras."""
+    if table_name == "features" and column_name in BY_NAME:
+        feature = BY_NAME[column_name]
+        return {"unit": feature.unit, "domain": feature.domain,
+                "definition": feature.definition, "reference": feature.reference}
+    if table_name == "features" and column_name in _EXTRAS_BY_NAME:
+        extra = _EXTRAS_BY_NAME[column_name]
+        return {"unit": extra.unit, "domain": "transit (extra)", "definition": extra.definition}
+    unit, meaning = COLUMN_DOCS.get(column_name, ("", ""))
+    return {key: value for key, value in (("unit", unit), ("definition", meaning)) if value}
+
+
+def _documented(name: str, type_: type) -> Column:
+    """A features column whose database comment gives its unit and meaning (PostgreSQL shows
+    it in psql's \\d+ and Supabase's table editor; SQLite has no comments)."""
+    info = column_info("features", name)
+    unit = f"[{info['unit']}] " if info.get("unit") else ""
+    return Column(name, type_, comment=(unit + info.get("definition", "")) or None)
 
 #: Columns of the deployed `features` table besides the 63 features.
 DEPLOYED_FEATURE_METADATA = ("extraction_time_seconds", "n_features_valid", "n_features_total")
@@ -31,20 +70,20 @@ def _feature_table(metadata: MetaData) -> Table:
         "features",
         metadata,
         Column("target_id", Text, primary_key=True),
-        *(Column(name, Float) for name in FEATURE_NAMES),
-        Column("extraction_time_seconds", Float),
-        Column("n_features_valid", Integer),
-        Column("n_features_total", Integer),
+        *(_documented(name, Float) for name in FEATURE_NAMES),
+        _documented("extraction_time_seconds", Float),
+        _documented("n_features_valid", Integer),
+        _documented("n_features_total", Integer),
         # lcfeat's own columns
-        *(Column(name, Float) for name in EXTRA_NAMES),
-        Column("null_reasons", Text),
-        Column("n_points", Integer),
-        Column("duration_days", Float),
-        Column("quarters", Text),
-        Column("run_id", Text),
-        Column("schema_version", Integer),
-        Column("settings_hash", Text),
-        Column("updated_at", DateTime(timezone=True)),
+        *(_documented(extra.name, Float) for extra in EXTRAS),
+        _documented("null_reasons", Text),
+        _documented("n_points", Integer),
+        _documented("duration_days", Float),
+        _documented("quarters", Text),
+        _documented("run_id", Text),
+        _documented("schema_version", Integer),
+        _documented("settings_hash", Text),
+        _documented("updated_at", DateTime(timezone=True)),
     )
 
 

@@ -1,5 +1,6 @@
 """The `lcfeat` command: parses, calls the library, prints. Exit codes: 0 all targets done,
-1 finished with failed targets, 2 usage or configuration error before any work started."""
+1 finished with failed targets, 2 usage or configuration error before any work started,
+3 stopped because the database stayed unreachable (committed batches are kept)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from lcfeat.errors import ConfigurationError, LcfeatError
 log = logging.getLogger("lcfeat")
 
 DEFAULT_DB = "sqlite:///lcfeat.db"
-EXIT_OK, EXIT_FAILED_TARGETS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED_TARGETS, EXIT_USAGE, EXIT_DATABASE_LOST = 0, 1, 2, 3
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -91,6 +92,7 @@ def _open_store(url: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from lcfeat.archive import open_archive
     from lcfeat.pipeline import RunSettings, run_pipeline
+    from lcfeat.store import DatabaseUnavailableError
     from lcfeat.targets import read_target_labels, resolve_targets
 
     archive_spec = args.archive
@@ -116,7 +118,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress, finish = _progress_reporter(len(kepler_ids), quiet=args.quiet)
     try:
         summary = run_pipeline(store, archive, archive_name, kepler_ids, settings,
-                               progress=progress, labels=labels)
+                               progress=progress, labels=labels, argv=args.argv)
+    except DatabaseUnavailableError as exc:
+        print(f"lcfeat: stopped: {exc}", file=sys.stderr)
+        return EXIT_DATABASE_LOST
     finally:
         finish()
     _print_summary(summary, store, args)
@@ -413,6 +418,7 @@ def _add_optional_commands(sub: Any, module: str, function: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = ["lcfeat", *(sys.argv[1:] if argv is None else argv)]
     setup_logging(quiet=getattr(args, "quiet", False), log_file=getattr(args, "log_file", None),
                   debug=args.debug)
     try:

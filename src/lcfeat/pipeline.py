@@ -22,7 +22,7 @@ from lcfeat.executors import DaskExecutor, LocalExecutor, Outcome, Task
 from lcfeat.features.extract import format_target_id
 from lcfeat.lightcurve import quality_bitmask
 from lcfeat.provenance import RunRecord, save_run, settings_hash
-from lcfeat.store import BatchLog, Failure, Store
+from lcfeat.store import BatchLog, DatabaseUnavailableError, Failure, Store
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,7 @@ def run_pipeline(
             except queue.Empty:
                 return
 
+    database_lost = False
     fetcher.start()
     try:
         for outcome in executor.run(tasks):
@@ -248,6 +249,9 @@ def run_pipeline(
         record.status = "interrupted"
         stop.set()
         flush()
+    except DatabaseUnavailableError:
+        database_lost = True
+        raise
     finally:
         stop.set()
         summary.seconds = time.perf_counter() - started
@@ -259,7 +263,8 @@ def run_pipeline(
         if record.status == "running":
             record.status = "failed"
         try:
-            save_run(store, record)
+            if not database_lost:  # retrying the whole budget again would only delay the stop
+                save_run(store, record)
         except Exception as exc:  # never hide the original error behind this one
             log.error("could not save the run record: %s", exc)
     return summary

@@ -126,3 +126,19 @@ def test_killed_workers_and_bad_files_fail_alone(tmp_path, monkeypatch):
                          RunSettings(workers=2, retry_failed=True, target_timeout=60))
     assert again.skipped == 3
     assert {"KIC 10001893", "KIC 10002792"} <= set(_rows(tmp_path / "x.db"))
+
+
+def test_targets_get_kic_stellar_parameters_from_the_headers(full_run):
+    from astropy.io import fits
+
+    _, db = full_run
+    with fits.open(ARCHIVE / "0033" / "003342467" /
+                   "kplr003342467-2009166043257_llc.fits", memmap=False) as hdul:
+        header = hdul[0].header
+    with sqlite3.connect(db) as conn:
+        teff, rad, logg, kepmag, done = conn.execute(
+            "select st_teff, st_rad, st_logg, st_kepmag, features_extracted from targets "
+            "where target_id = 'KIC 3342467'").fetchone()
+    assert (teff, rad, logg, kepmag) == (header["TEFF"], header["RADIUS"], header["LOGG"],
+                                         header["KEPMAG"])
+    assert done == 1

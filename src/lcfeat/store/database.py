@@ -376,6 +376,27 @@ class Store:
                          .values({c: bindparam(f"{c}_") for c in columns}))
             conn.execute(statement, [{f"{k}_": v for k, v in row.items()} for row in stale])
 
+    #: targets columns filled from the FITS headers' KIC values: FeatureRow.stellar keys
+    STELLAR_COLUMNS = {"st_teff": "teff", "st_rad": "radius", "st_logg": "logg",
+                       "st_kepmag": "kepmag"}
+
+    def _fill_stellar(self, conn: Any, rows: Sequence[FeatureRow]) -> None:
+        """Stellar parameters where the targets row has none (a deployed table's own values,
+        perhaps from another catalog, are never overwritten)."""
+        targets = self.tables["targets"]
+        present = self._present.get("targets", set())
+        for column, key in self.STELLAR_COLUMNS.items():
+            if column not in present:
+                continue
+            values = [{"tid": row.target_id, "value": _float(row.stellar[key])}
+                      for row in rows if row.stellar.get(key) is not None]
+            if values:
+                conn.execute(
+                    update(targets).where(targets.c.target_id == bindparam("tid"))
+                    .values({column: func.coalesce(targets.c[column], bindparam("value"))}),
+                    values,
+                )
+
     def register_targets(self, kepler_ids: Iterable[int],
                          labels: dict[int, str] | None = None) -> None:
         """Add targets not yet known, as not extracted (pending)."""
@@ -457,6 +478,7 @@ class Store:
                     return
                 self._upsert(conn, "features", feature_rows)
                 self._upsert(conn, "targets", target_rows)
+                self._fill_stellar(conn, rows)
                 self._upsert_keep(conn, "targets", failed_targets)
                 self._upsert(conn, "failures", failure_rows)
                 if done_ids:

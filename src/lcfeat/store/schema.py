@@ -108,6 +108,8 @@ def build_metadata() -> MetaData:
         Column("st_mass", Float),
         Column("koi_count", Integer),
         Column("label", Text),
+        Column("st_logg", Float),
+        Column("st_kepmag", Float),
     )
     Table(
         "processing_log",

@@ -170,7 +170,7 @@ def run_pipeline(
     stop = threading.Event()
     fetcher = threading.Thread(
         target=_fetch_stage, args=(archive, todo, settings, tasks, fetch_failures, stop),
-        name="lcfeat-fetch", daemon=True,
+        name="lcfeat-fetch-stage", daemon=True,
     )
     if executor is not None:
         pass
@@ -254,6 +254,7 @@ def run_pipeline(
         raise
     finally:
         stop.set()
+        fetcher.join(timeout=10)
         summary.seconds = time.perf_counter() - started
         summary.features_per_target = (sum(valid_counts) / len(valid_counts)
                                        if valid_counts else 0.0)

@@ -17,6 +17,21 @@ def quarter_files(kepler_id: int) -> list[Path]:
     return sorted(folder.glob("kplr*_llc.fits"))
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """`lcfeat.cli.main` configures the root logger for a terminal; undo it after each test
+    so that later tests do not log into a closed capture stream."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
 @pytest.fixture(scope="session")
 def archive_dir() -> Path:
     return ARCHIVE

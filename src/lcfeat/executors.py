@@ -79,16 +79,37 @@ def warm_up() -> None:
     BLAS is limited to one thread: there is one worker per core already, and threads of
     several workers fighting over the cores made a 65k-point dot product 200x slower.
     """
+    import numba
     from threadpoolctl import threadpool_limits
 
     from lcfeat.features.extract import DOMAINS, _domain_module
     from lcfeat.lightcurve import quality_bitmask
 
     threadpool_limits(limits=1)
+    numba.set_num_threads(1)  # wotan's parallel biweight would wait for busy cores
+    keep_freed_memory()
 
     quality_bitmask("default")
     for domain in DOMAINS:
         _domain_module(domain)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc malloc to keep freed memory in the worker instead of returning it.
+
+    Every target allocates tens of MB in short-lived multi-MB arrays; by default glibc maps
+    and unmaps each one, and the next target page-faults it in again (5-10 ms per target).
+    Returns False where mallopt is unavailable (not glibc).
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    return all(mallopt(param, 1 << 30) == 1
+               for param in (m_mmap_threshold, m_trim_threshold, m_top_pad))
 
 
 _READY = "ready"

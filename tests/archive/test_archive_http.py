@@ -128,7 +128,9 @@ def test_503_retry_after_is_honoured(http_archive, server):
 def test_429_pauses_every_request_not_just_the_refused_one(server, cache_root):
     # One request at a time, so that no other request is already under way when the 429
     # arrives (those could not be recalled): then every later request must wait.
-    archive = HttpArchive(server.url, Cache(cache_root), dataclasses.replace(FAST, concurrency=1))
+    # a generous read time-out: under load a spurious time-out would add a retried request
+    archive = HttpArchive(server.url, Cache(cache_root),
+                          dataclasses.replace(FAST, concurrency=1, read_timeout=10.0))
     first_file = "0033/003342467/kplr003342467-2009166043257_llc.fits"
     server.inject(first_file, "429:1")
     result = archive.fetch_one(3342467)

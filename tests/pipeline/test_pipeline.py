@@ -101,31 +101,50 @@ def test_killed_workers_and_bad_files_fail_alone(tmp_path, monkeypatch):
     db = f"sqlite:///{tmp_path / 'x.db'}"
     store = Store.connect(db)
     store.prepare()
-    ids = [*BUNDLED, 1234567, 2611366, 7777777]
+    ids = [11904151, 9726699, 10001893, 1234567, 2611366, 7777777]
     summary = run_pipeline(
         store, open_archive(str(root), None), str(root), ids,
-        RunSettings(workers=2, batch_size=3, target_timeout=10),
-        executor=LocalExecutor(2, target_timeout=10, work=workers.misbehaving_work),
+        RunSettings(workers=2, batch_size=3),
+        executor=LocalExecutor(2, target_timeout=300, work=workers.misbehaving_work),
     )
     rows = _rows(tmp_path / "x.db")
     failures = _failures(tmp_path / "x.db")
-    # the worker killed on every attempt and the one that hangs fail alone, after a retry
+    # the worker killed on every attempt fails alone, after one retry in a fresh process
     assert failures["KIC 10001893"]["error_type"] == "WorkerCrash"
     assert "SIGKILL" in failures["KIC 10001893"]["message"]
     assert failures["KIC 10001893"]["attempts"] == 2
-    assert failures["KIC 10002792"]["error_type"] == "Timeout"
     # a segfault on the first attempt is retried in a fresh process and succeeds
     assert "KIC 9726699" in rows
     # bad input is a failure with its reason, never a crash
-    assert "KIC 1234567" in failures and "KIC 2611366" in failures
-    assert "KIC 7777777" in failures
-    assert {"KIC 3342467", "KIC 11904151", "KIC 9726699"} <= set(rows)
-    assert summary.done == 3 and summary.failed == 5
+    assert failures["KIC 1234567"]["stage"] == "fetch"  # verification rejects the file
+    assert "kplr001234567-2009350155506_llc.fits" in failures["KIC 1234567"]["message"]
+    assert "TESS" in failures["KIC 2611366"]["message"]
+    assert failures["KIC 7777777"]["stage"] == "fetch"
+    assert set(rows) == {"KIC 11904151", "KIC 9726699"}
+    assert summary.done == 2 and summary.failed == 4
     # --retry-failed reruns only the failed ones (now with the normal work function)
     again = run_pipeline(store, open_archive(str(root), None), str(root), ids,
-                         RunSettings(workers=2, retry_failed=True, target_timeout=60))
-    assert again.skipped == 3
-    assert {"KIC 10001893", "KIC 10002792"} <= set(_rows(tmp_path / "x.db"))
+                         RunSettings(workers=2, retry_failed=True))
+    assert again.skipped == 2
+    assert "KIC 10001893" in _rows(tmp_path / "x.db")
+
+
+def test_a_target_past_the_time_out_fails_alone(tmp_path):
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    store = Store.connect(db)
+    store.prepare()
+    # Kepler-10 (one quarter) takes well under the time-out even on a loaded machine
+    summary = run_pipeline(
+        store, open_archive(str(ARCHIVE), None), str(ARCHIVE), [10002792, 11904151],
+        RunSettings(workers=2),
+        executor=LocalExecutor(2, target_timeout=5, work=workers.misbehaving_work),
+    )
+    failures = _failures(tmp_path / "x.db")
+    assert failures["KIC 10002792"]["error_type"] == "Timeout"
+    assert failures["KIC 10002792"]["attempts"] == 2
+    assert "timed out after 5 s" in failures["KIC 10002792"]["message"]
+    assert set(_rows(tmp_path / "x.db")) == {"KIC 11904151"}
+    assert summary.done == 1 and summary.failed == 1
 
 
 def test_targets_get_kic_stellar_parameters_from_the_headers(full_run):

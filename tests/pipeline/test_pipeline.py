@@ -161,3 +161,19 @@ def test_targets_get_kic_stellar_parameters_from_the_headers(full_run):
     assert (teff, rad, logg, kepmag) == (header["TEFF"], header["RADIUS"], header["LOGG"],
                                          header["KEPMAG"])
     assert done == 1
+
+
+def test_same_output_bit_for_bit_in_process_and_in_workers(full_run):
+    """Features computed here, in one process, equal those the 2-worker run stored."""
+    from lcfeat.features.extract import extract_features
+    from lcfeat.lightcurve import read_light_curve
+    from tests.conftest import quarter_files
+
+    _, db = full_run
+    stored = _rows(db)
+    for kepler_id in (11904151, 10002792):
+        first = extract_features(read_light_curve(quarter_files(kepler_id)))
+        second = extract_features(read_light_curve(quarter_files(kepler_id)))
+        assert first.values == second.values
+        row = stored[f"KIC {kepler_id}"]
+        assert {name: row[name] for name in FEATURE_NAMES} == first.values

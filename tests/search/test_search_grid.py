@@ -1,0 +1,93 @@
+"""The period grid (Ofir 2014) and the durations tied to the period."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lcfeat.search.grid import (
+    DURATION_MAX_D,
+    DURATION_MIN_D,
+    HOUR_D,
+    duration_range,
+    ofir_frequencies,
+    plan_ffa,
+    sun_like_duration,
+)
+
+KEPLER_BASELINE_D = 1470.0
+
+
+def test_earth_transit_lasts_thirteen_hours():
+    # The Earth seen transiting the Sun centrally lasts 13.0 h (e.g. Seager & Mallen-Ornelas
+    # 2003, Kipping 2010); our formula has no free parameter, so 2% is rounding only.
+    assert sun_like_duration(365.25) / HOUR_D == pytest.approx(13.0, rel=0.02)
+
+
+@pytest.mark.parametrize("period", [0.5, 0.8375, 3.0, 12.0, 45.0, 88.18, 100.0])
+def test_durations_are_tied_to_the_period_within_1_to_15_hours(period):
+    low, high = duration_range(period)
+    assert DURATION_MIN_D <= low <= high <= DURATION_MAX_D
+    central = sun_like_duration(period)
+    # Unless clipped to 1-15 h, the range is 0.5-2.5 times the Sun-like central duration.
+    assert low == pytest.approx(max(DURATION_MIN_D, 0.5 * central))
+    assert high == pytest.approx(min(DURATION_MAX_D, 2.5 * central))
+
+
+def test_duration_cap_is_respected():
+    low, high = duration_range(100.0, max_duration=0.1)
+    assert high == pytest.approx(0.1)
+    assert low <= high
+
+
+def test_ofir_grid_size_and_spacing():
+    freq = ofir_frequencies(KEPLER_BASELINE_D, 0.5, 100.0, oversample=3)
+    # Issue 4 expects roughly 110k-170k periods for ~1470 d at oversampling ~2-3.
+    assert 110_000 <= freq.size <= 190_000
+    assert np.all(np.diff(freq) > 0)
+    assert freq[0] >= 1 / 100.0 and freq[-1] <= 2.0
+    # Ofir's grid is uniform in f^(1/3) ...
+    steps = np.diff(np.cbrt(freq))
+    assert np.ptp(steps) < 1e-9 * steps.mean() + 1e-15
+    # ... which is the same as: the phase drift over the baseline between two neighbours
+    # equals the Sun-like duration / oversample (Ofir 2014, section 2), checked here from the
+    # duration formula rather than from Ofir's constant A.
+    mid = freq[::5000]
+    drift = np.diff(freq)[::5000] * KEPLER_BASELINE_D  # cycles gained over the baseline
+    expected = sun_like_duration(1 / mid) * mid / 3.0
+    # 3%: Ofir's constant uses arcsin(R/a) ~ R/a, which is 2.9% short at 0.5 d (R/a = 0.4).
+    assert np.allclose(drift, expected, rtol=0.03)
+
+
+def test_ffa_plan_follows_ofir_density():
+    plan = plan_ffa(0.0, KEPLER_BASELINE_D, 65_000)
+    freq = plan.frequencies()
+    ofir = ofir_frequencies(KEPLER_BASELINE_D * (1 + 1e-9), 0.5, 100.0, oversample=3)
+    assert np.all(np.diff(freq) > 0)
+    assert freq[0] == pytest.approx(0.01)
+    assert 2.0 - freq[-1] < plan.step[-1] * 1.0001
+    # Locally the step is Ofir's (bins are rounded to whole numbers per group: a few %).
+    ofir_step = np.interp(plan.f0, ofir[:-1], np.diff(ofir))
+    ratio = plan.step * (plan.n_trials > 1) / ofir_step
+    ratio = ratio[plan.n_trials > 1]
+    assert np.all((ratio > 0.9) & (ratio < 1.1))
+    assert freq.size == pytest.approx(ofir.size, rel=0.02)
+
+
+def test_ffa_plan_widths_span_the_trial_durations():
+    plan = plan_ffa(0.0, 90.0, 4000)
+    for g in range(0, plan.n_groups, 37):
+        period = 1.0 / plan.f0[g]
+        bin_width = period / plan.n_bins[g]
+        widths = plan.widths[plan.width_offset[g]:plan.width_offset[g + 1]]
+        low, high = duration_range(period)
+        # Widths are whole bins (a third of the Sun-like duration): within half a bin.
+        assert widths.min() * bin_width <= low + 0.5 * bin_width
+        assert widths.max() * bin_width >= high - 0.5 * bin_width
+
+
+def test_short_baseline_limits_the_longest_period():
+    plan = plan_ffa(0.0, 60.0, 3000)
+    # At least three transits must fit (Kepler's pipeline asks as many): periods up to a
+    # third of the baseline.
+    assert 1.0 / plan.frequencies()[0] == pytest.approx(20.0)

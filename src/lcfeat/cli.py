@@ -324,6 +324,12 @@ def cmd_provenance(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_validate_injections(args: argparse.Namespace) -> int:
+    from lcfeat.search.injection import main as validate
+
+    return validate(args.options)
+
+
 # ---- parser -------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -395,10 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(provenance)
     provenance.set_defaults(handler=cmd_provenance)
 
+    injections = sub.add_parser(
+        "validate-injections", add_help=False,
+        help="inject batman transits into real light curves; completeness by SNR")
+    injections.add_argument("options", nargs=argparse.REMAINDER,
+                            help="see `lcfeat validate-injections --help`")
+    injections.set_defaults(handler=cmd_validate_injections)
+
     for module, function in (("lcfeat.archive.cli", "add_archive_commands"),
                              ("lcfeat.analysis_cli", "add_analysis_commands"),
-                             ("lcfeat.export", "add_export_commands"),
-                             ("lcfeat.injection", "add_injection_commands")):
+                             ("lcfeat.export", "add_export_commands")):
         _add_optional_commands(sub, module, function)
     return parser
 
@@ -416,6 +428,11 @@ def _add_optional_commands(sub: Any, module: str, function: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["validate-injections"]:  # its own parser, options included (--help)
+        from lcfeat.search.injection import main as validate
+
+        return validate(words[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = ["lcfeat", *(sys.argv[1:] if argv is None else argv)]

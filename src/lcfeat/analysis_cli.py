@@ -12,28 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DB = "sqlite:///lcfeat.db"
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+from lcfeat.cli_types import DEFAULT_DB, non_negative_int, positive_float, positive_int
 
 
 def _add_catalog_option(parser: argparse.ArgumentParser) -> None:
@@ -60,13 +39,13 @@ def add_analysis_commands(subparsers: Any) -> None:
             "too few stars of a kind the command says how many it found and writes nothing."
         ),
     )
-    select.add_argument("--n-quiet", type=_positive_int, default=900,
+    select.add_argument("--n-quiet", type=positive_int, default=900,
                         help="quiet stars to draw (default 900)")
-    select.add_argument("--n-hosts", type=_positive_int, default=100,
+    select.add_argument("--n-hosts", type=positive_int, default=100,
                         help="planet hosts to draw (default 100)")
-    select.add_argument("--seed", type=_non_negative_int, default=0,
+    select.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed (default 0)")
-    select.add_argument("--max-cdpp", type=_positive_float, default=MAX_QUIET_CDPP6_PPM,
+    select.add_argument("--max-cdpp", type=positive_float, default=MAX_QUIET_CDPP6_PPM,
                         help="quietness limit: largest 6-hour CDPP of a quiet star in ppm "
                              f"(default {MAX_QUIET_CDPP6_PPM:g})")
     select.add_argument("-o", "--output", default="targets.csv",
@@ -94,12 +73,12 @@ def add_analysis_commands(subparsers: Any) -> None:
                               "stored in the database's targets table")
     analyze.add_argument("-o", "--output", default="report",
                          help="report folder (default report/)")
-    analyze.add_argument("--top", type=_positive_int, default=6,
+    analyze.add_argument("--top", type=positive_int, default=6,
                          help="features to plot (default 6, plus as many outside the "
                               "transit domain)")
-    analyze.add_argument("--seed", type=_non_negative_int, default=0,
+    analyze.add_argument("--seed", type=non_negative_int, default=0,
                          help="seed of the cross-validation folds and permutations")
-    analyze.add_argument("--permutation-repeats", type=_positive_int, default=5,
+    analyze.add_argument("--permutation-repeats", type=positive_int, default=5,
                          help="shuffles per feature for the importances (default 5)")
     _add_catalog_option(analyze)
     analyze.set_defaults(handler=cmd_analyze)
@@ -118,7 +97,7 @@ def add_analysis_commands(subparsers: Any) -> None:
     )
     update.add_argument("--dir", help="folder to write (default $LCFEAT_CATALOG or the user "
                                       "data folder)")
-    update.add_argument("--timeout", type=_positive_float, default=300.0,
+    update.add_argument("--timeout", type=positive_float, default=300.0,
                         help="seconds per request (default 300)")
     update.set_defaults(handler=cmd_catalog_update)
 

@@ -16,30 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from lcfeat import __version__
+from lcfeat.cli_types import DEFAULT_DB, positive_float, positive_int
 from lcfeat.errors import ConfigurationError, LcfeatError
 
 log = logging.getLogger("lcfeat")
 
-DEFAULT_DB = "sqlite:///lcfeat.db"
 EXIT_OK, EXIT_FAILED_TARGETS, EXIT_USAGE, EXIT_DATABASE_LOST = 0, 1, 2, 3
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"LCFEAT_{name}", default)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -350,13 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", default=_env("CACHE"),
                      help="download cache folder ($LCFEAT_CACHE; default: the user cache)")
     _add_db(run)
-    run.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+    run.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                      help="extraction processes (default: one per core)")
-    run.add_argument("--io-concurrency", type=_positive_int, default=16,
+    run.add_argument("--io-concurrency", type=positive_int, default=16,
                      help="concurrent downloads (default 16)")
-    run.add_argument("--batch-size", type=_positive_int, default=50,
+    run.add_argument("--batch-size", type=positive_int, default=50,
                      help="targets per committed batch (default 50)")
-    run.add_argument("--target-timeout", type=_positive_float, default=600.0,
+    run.add_argument("--target-timeout", type=positive_float, default=600.0,
                      help="seconds before a target's worker is stopped (default 600)")
     run.add_argument("--quality", default="default",
                      help="quality mask: default (lightkurve default + rolling band), hard, "
@@ -385,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="done, failed and pending targets; health checks")
     _add_db(status)
-    status.add_argument("--stall-minutes", type=_positive_float, default=30.0,
+    status.add_argument("--stall-minutes", type=positive_float, default=30.0,
                         help="warn when no target finished for this long (default 30)")
     status.set_defaults(handler=cmd_status)
 

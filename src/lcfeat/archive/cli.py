@@ -21,15 +21,9 @@ from lcfeat.archive import (
     open_archive,
     verify_cache,
 )
+from lcfeat.cli_types import positive_int
 from lcfeat.errors import ConfigurationError, InvalidTargetError
 from lcfeat.targets import parse_kic
-
-
-def _concurrency(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_archive_commands(subparsers: Any) -> None:
@@ -44,7 +38,7 @@ def add_archive_commands(subparsers: Any) -> None:
                        f"a mirror folder, a lightkurve cache or 'lightkurve' (${ENV_ARCHIVE})")
     fetch.add_argument("--cache", help=f"download cache folder (${ENV_CACHE}; default: the user "
                        "cache folder)")
-    fetch.add_argument("--concurrency", type=_concurrency, default=8,
+    fetch.add_argument("--concurrency", type=positive_int, default=8,
                        help="concurrent requests (default 8)")
     fetch.set_defaults(handler=run_fetch)
 

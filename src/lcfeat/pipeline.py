@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from lcfeat import __version__
 from lcfeat.executors import DaskExecutor, LocalExecutor, Outcome, Task
 from lcfeat.features.extract import format_target_id
 from lcfeat.lightcurve import quality_bitmask
@@ -26,12 +27,8 @@ from lcfeat.store import BatchLog, DatabaseUnavailableError, Failure, Store
 
 log = logging.getLogger(__name__)
 
-
-class FetchResultLike(Protocol):
-    kepler_id: int
-    paths: list[Any]
-    error: str | None
-    seconds: float
+#: Failed targets listed in the summary (all of them are in the `failures` table).
+MAX_LISTED_FAILURES = 100
 
 
 class ArchiveLike(Protocol):
@@ -52,8 +49,8 @@ class RunSettings:
     dask_scheduler: str | None = None
 
     def feature_settings(self) -> dict[str, Any]:
-        """The settings that change feature values (part of the resume key)."""
-        return {"quality_bitmask": quality_bitmask(self.quality)}
+        """What changes feature values (the resume key): a new lcfeat version recomputes."""
+        return {"quality_bitmask": quality_bitmask(self.quality), "lcfeat": __version__}
 
 
 @dataclass
@@ -117,7 +114,7 @@ def _fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSetti
                     break
                 except queue.Full:
                     continue
-    except Exception as exc:  # the archive broke as a whole: every unfetched target fails
+    except Exception as exc:  # the archive broke as a whole: unfetched targets stay pending
         log.error("fetch stage stopped: %s", exc)
         fetch_failures.put(Outcome(-1, failure=Failure(-1, "fetch", type(exc).__name__,
                                                        str(exc))))
@@ -218,8 +215,9 @@ def run_pipeline(
                 return
             summary.failed += 1
             summary.failures_by_reason[outcome.failure.error_type] += 1
-            summary.failed_targets.append((format_target_id(outcome.kepler_id),
-                                           outcome.failure.message))
+            if len(summary.failed_targets) < MAX_LISTED_FAILURES:
+                summary.failed_targets.append((format_target_id(outcome.kepler_id),
+                                               outcome.failure.message))
         batch.append(outcome)
         summary.seconds = time.perf_counter() - started
         if progress is not None:

@@ -98,9 +98,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor="dask" if args.dask_scheduler else args.executor,
         dask_scheduler=args.dask_scheduler,
     )
-    store = _open_store(args.db)  # schema checked before any target is processed
+    settings.feature_settings()  # an unknown --quality is a usage error, found now
     archive = open_archive(archive_spec, Path(args.cache) if args.cache else None)
     archive_name = archive_spec or "mast"
+    store = _open_store(args.db)  # schema checked before any target is processed
     progress, finish = _progress_reporter(len(kepler_ids), quiet=args.quiet)
     try:
         summary = run_pipeline(store, archive, archive_name, kepler_ids, settings,

@@ -157,15 +157,16 @@ def _progress_reporter(total: int, quiet: bool) -> tuple[Callable[..., None], Ca
     bar = Progress(
         TextColumn("[bold]lcfeat run"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}"),
+        TextColumn("batch {task.fields[batch]}"),
         TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
     )
-    task = bar.add_task("run", total=total, failed=0, rate="")
+    task = bar.add_task("run", total=total, failed=0, rate="", batch=1)
     bar.start()
 
     def update(outcome: Any, summary: Any) -> None:
         log_line(outcome, summary)
         bar.update(task, completed=summary.processed + summary.skipped, failed=summary.failed,
-                   rate=f"{summary.rate:.2f} targets/s")
+                   rate=f"{summary.rate:.2f} targets/s", batch=summary.batches_committed + 1)
 
     return update, bar.stop
 

@@ -65,6 +65,7 @@ class RunSummary:
     seconds: float = 0.0
     interrupted: bool = False
     features_per_target: float = 0.0
+    batches_committed: int = 0
 
     @property
     def processed(self) -> int:
@@ -201,6 +202,7 @@ def run_pipeline(
         )
         batch = []
         batch_started = datetime.now(UTC)
+        summary.batches_committed = batch_number
         record.n_done, record.n_failed = summary.done, summary.failed
         save_run(store, record)
 

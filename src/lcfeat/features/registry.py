@@ -46,10 +46,14 @@ DOMAIN_FLUX = {
     "trial duration, 45 h), cadences within 0.25 d of a gap left out; when stellar "
     "variability survives that window (3-h binned scatter > 1.5x white), the dominant "
     "period and 3 harmonics are first fitted out in 5-d chunks, then shorter windows (1, "
-    "0.5, 0.3 d) tried, the longest trial duration a third of the window. Searched by a "
+    "0.5, 0.3 d) tried, the longest trial duration a third of the window; the chosen window "
+    "and the longer ones tried before it are each searched, the candidate with consistent "
+    "single-transit depths and the highest SNR against the noise at its duration kept. "
+    "Searched by a "
     "fast-folding box least squares on an Ofir (2014) grid (oversampling 3, periods 0.5 d to "
     "min(100 d, baseline/3), durations 0.5-2.5x the Sun-like duration within 1-15 h), peaks "
-    "refined with the astropy-equivalent kernel; a candidate made by one event is passed over "
+    "refined with the astropy-equivalent kernel; a candidate made by one event, or whose "
+    "single-transit depths fail a chi-square consistency test, is passed over "
     "(lcfeat.search)",
     "centroid": "MOM_CENTR1/MOM_CENTR2 of the cadences kept by the quality mask (cadences "
     "whose centroid is NaN skipped)",

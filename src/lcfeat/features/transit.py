@@ -5,11 +5,15 @@ a window of 3 x the longest trial duration (45 h), minus 1; cadences within 0.25
 unphysical ones (normalised flux <= 0 or >= 10) are left out. On a star whose variability
 survives that window, its dominant variability is fitted out first and shorter windows (1,
 0.5, 0.3 d) are tried, with trial durations capped at a third of the window
-(`lcfeat.search.core.detrend_for_search`). The search (`lcfeat.search`) scans periods 0.5-100
-d (at most a third of the baseline) on an Ofir (2014) grid with durations tied to the period,
-by a fast-folding box least squares, refines the best peaks with the astropy-equivalent
-compiled kernel, and passes over candidates made by a single event. A quiet star keeps the
-values of its best (noise) peak: low SDE and SNR, inconsistent single transits, never NULL.
+(`lcfeat.search.core.detrend_ladder`); when a shorter window is chosen, the longer windows
+tried before it are searched too (they keep the long transits it would eat, within
+LADDER_BUDGET_CADENCES), and the candidate with consistent single-transit depths and the
+highest SNR against the noise at its own duration (`whitened_snr`) is kept. The search
+(`lcfeat.search`) scans periods 0.5-100 d (at most a third of the baseline) on an Ofir (2014)
+grid with durations tied to the period, by a fast-folding box least squares, refines the best
+peaks with the astropy-equivalent compiled kernel, and passes over candidates made by a single
+event or by a few unrelated dips (`depth_chi2_pvalue`). A quiet star keeps the values of its
+best (noise) peak: low SDE and SNR, inconsistent single transits, never NULL.
 
 Single transits are the epochs epoch + k x period (k = 0, 1, ...) with at least one cadence in
 the box; their depth is the out-of-transit mean minus the in-box mean, and their mid-time the
@@ -24,7 +28,14 @@ import numpy as np
 from lcfeat.features.base import DomainResult, Prepared, Value
 from lcfeat.features.null_policy import finish, finite_cadences
 from lcfeat.features.registry import names_in
-from lcfeat.search.core import Candidate, detrend_for_search, robust_sigma, search_periodic
+from lcfeat.search.core import (
+    Candidate,
+    PeriodicSearch,
+    detrend_ladder,
+    robust_sigma,
+    search_periodic,
+    whitened_snr,
+)
 from lcfeat.search.epochs import SingleTransits, box_sums, epoch_centres
 from lcfeat.search.grid import PERIOD_MIN_D
 
@@ -45,6 +56,9 @@ PLAUSIBLE_MAX_RJUP = 2.0
 ODD_EVEN_MAX_SIGMA = 3.0
 #: Positions of the sliding box when timing one transit (spanning +- half a duration).
 TIMING_POSITIONS = 21
+#: Cadences the searches of the detrending ladder may cover together (two full 17-quarter
+#: targets): a long, strongly spotted light curve searches its chosen window and the next.
+LADDER_BUDGET_CADENCES = 140_000
 EXTRA_NAMES = (
     "transit_bls_epoch",
     "transit_bls_snr",
@@ -97,20 +111,41 @@ def transit_features(
     if baseline > MAX_BASELINE_D:
         return all_null(f"baseline {baseline:.0f} d is longer than one Kepler target's")
     try:
-        prepared = detrend_for_search(time, flux)
+        ladder = detrend_ladder(time, flux)
     except (ArithmeticError, ValueError) as exc:
         # wotan's compiled biweight divides by the window's MAD: flux constant over a window.
         return all_null(f"detrending failed ({type(exc).__name__}): flux constant over a window")
-    t, y = prepared.time, prepared.y
-    sigma = robust_sigma(y) if y.size else 0.0
-    if t.size < MIN_POINTS or not (np.isfinite(sigma) and sigma > 0):
+    best: tuple[tuple[bool, float], PeriodicSearch, float] | None = None
+    budget = LADDER_BUDGET_CADENCES
+    for prepared in ladder:
+        if budget < prepared.time.size and best is not None:
+            break
+        budget -= prepared.time.size
+        sigma = robust_sigma(prepared.y) if prepared.y.size else 0.0
+        if prepared.time.size < MIN_POINTS or not (np.isfinite(sigma) and sigma > 0):
+            continue
+        periodic = search_periodic(
+            prepared.time, prepared.y, sigma=sigma, max_duration=prepared.max_duration,
+            parallel=parallel,
+        )
+        if len(ladder) == 1:
+            best = ((True, 0.0), periodic, sigma)
+            break
+        # Each window keeps transits up to a third of its length: the candidates of the
+        # windows compete by SNR against the noise at their own duration, those with
+        # consistent single-transit depths first.
+        cadence = float(np.median(np.diff(prepared.time)))
+        score = (
+            periodic.consistent,
+            whitened_snr(periodic.result.candidate, prepared.y, sigma, cadence),
+        )
+        if best is None or score > best[0]:
+            best = (score, periodic, sigma)
+    if best is None:
         return all_null(
             "detrended flux has no scatter (constant light curve): no box can be fitted"
         )
-
-    periodic = search_periodic(
-        t, y, sigma=sigma, max_duration=prepared.max_duration, parallel=parallel
-    )
+    _, periodic, sigma = best
     result, t, y = periodic.result, periodic.time, periodic.y
     cand = result.candidate
     if not all(np.isfinite([cand.period, cand.epoch, cand.duration, cand.depth])):

@@ -10,7 +10,9 @@
    durations instead of drowning every transit in spot residuals. The price: a smooth fit over
    a chunk absorbs a share of any transit in it (about parameters x in-transit cadences /
    chunk cadences: a third of a shallow 7-hour transit), so on variable stars long shallow
-   transits lose depth (bench/bench_injection.py measures it).
+   transits lose depth (bench/bench_injection.py measures it). `detrend_ladder` also returns
+   the longer windows tried before the chosen one, for the transit domain to search as well
+   (compared by `whitened_snr`, the SNR against the noise at the candidate's duration).
 2. `ffa_periodogram` over the plan of `grid.plan_ffa` (Ofir-density grid, durations tied
    to the period): the best dip box at every trial period; the signal detection efficiency
    (Kovacs et al. 2002) is that of the peak finally chosen.
@@ -21,6 +23,9 @@
    gaps: fewer than `MIN_EVENTS` epochs with data, or less than half its likelihood left
    without its strongest epoch) is not periodic evidence: the next refined peak is taken, and
    when all are such, the strongest event is cut and the search repeated (`search_periodic`).
+   A candidate whose single-transit depths scatter more than the noise at its duration allows
+   (`depth_chi2_pvalue`: a few unrelated spot or systematic dips lined up) is passed over the
+   same way, but kept as the answer if nothing better is found (`consistent` False).
 """
 
 from __future__ import annotations
@@ -78,6 +83,17 @@ MIN_EVENTS = 3
 #: ... and this share of its likelihood left without its strongest epoch (3 equal transits
 #: keep 2/3, one event about 0).
 MIN_SHARE_WITHOUT_STRONGEST = 0.5
+#: Depth consistency across epochs (Kepler's chi-square veto in spirit: Seader et al.
+#: 2013): a candidate whose single-transit depths scatter about their mean more than their
+#: noise allows (chi-square survival below this) is made by a few unrelated dips.
+DEPTH_CHI2_PVALUE = 1e-3
+#: The noise of an epoch is the scatter of flux means over the duration (red noise
+#: included) with this fraction of the mean depth added in quadrature: the detrending keeps
+#: a different share of each real transit, which must not turn down deep ones.
+DEPTH_SCATTER = 0.3
+#: Deviations below the mean count at most this many sigma: a flare inside a transit box
+#: lowers its depth (the test is about dips that are too deep, not too shallow).
+DEPTH_LOW_CLIP = 2.0
 #: Events cut (and searches repeated) at most, and the cadences all the searches of one
 #: light curve may cover together (three full 17-quarter searches), to bound the cost.
 MAX_CUT_EVENTS = 6
@@ -225,24 +241,44 @@ def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.
     return _biweight_detrended(time, flux, window, None).y
 
 
-def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
-    """The 45-hour biweight residual if it is white enough (red-noise ratio at most
-    RED_NOISE_MAX); else the same after `prewhiten`, then with the shorter windows of
-    TREND_WINDOWS_D, keeping the first that passes (the shortest when none does)."""
+def detrend_ladder(time: np.ndarray, flux: np.ndarray) -> list[Detrended]:
+    """The search's detrendings, the chosen one first: the 45-hour biweight residual if it
+    is white enough (red-noise ratio at most RED_NOISE_MAX); else the same after `prewhiten`,
+    then with the shorter windows of TREND_WINDOWS_D, choosing the first that passes (the
+    shortest when none does). When a shorter window is chosen, the longer ones tried before
+    it (same prewhitened flux) follow: they keep the long transits that it would eat."""
     result = _biweight_detrended(time, flux, TREND_WINDOW_D, None)
     if result.red_noise <= RED_NOISE_MAX or time.size < 10:
-        return result
+        return [result]
     frequency = dominant_frequency(time, flux)
     period = None
     if frequency is not None:
         period = 1.0 / frequency
         flux = prewhiten(time, flux, frequency)
         result = _biweight_detrended(time, flux, TREND_WINDOW_D, period)
+    longer: list[Detrended] = []
     for window in TREND_WINDOWS_D[1:]:
         if result.red_noise <= RED_NOISE_MAX:
             break
+        longer.insert(0, result)
         result = _biweight_detrended(time, flux, window, period)
-    return result
+    return [result, *longer]
+
+
+def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
+    """The chosen detrending of `detrend_ladder`."""
+    return detrend_ladder(time, flux)[0]
+
+
+def whitened_snr(cand: Candidate, y: np.ndarray, sigma: float, cadence: float) -> float:
+    """The candidate's SNR with the white per-cadence noise replaced by the noise of flux
+    means over its duration (`block_noise`, red noise included): the scale on which
+    candidates found on differently detrended flux are compared (as Kepler's TPS whitens)."""
+    n_duration = max(1, int(round(cand.duration / cadence)))
+    noise = block_noise(y, n_duration)
+    if not (np.isfinite(noise) and noise > 0):
+        return cand.snr
+    return float(cand.snr * sigma / np.sqrt(n_duration) / noise)
 
 
 def detrended(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -373,6 +409,9 @@ class PeriodicSearch:
     time: np.ndarray
     y: np.ndarray
     cut_events: tuple[float, ...]
+    #: False when no candidate passed the depth-consistency test (the best that passed the
+    #: single-event test, or the first result, is kept).
+    consistent: bool = True
 
 
 def is_single_event(single: SingleTransits) -> bool:
@@ -380,6 +419,36 @@ def is_single_event(single: SingleTransits) -> bool:
         single.n_detected < MIN_EVENTS
         or single.share_without_strongest() < MIN_SHARE_WITHOUT_STRONGEST
     )
+
+
+def block_noise(y: np.ndarray, n_cadences: int) -> float:
+    """Robust scatter of the means of consecutive `n_cadences`-cadence blocks of `y` (the
+    noise of a box of that many cadences, red noise included)."""
+    n_cadences = max(1, n_cadences)
+    usable = y.size // n_cadences * n_cadences
+    if usable < 3 * n_cadences:
+        return robust_sigma(y) / np.sqrt(n_cadences)
+    return robust_sigma(y[:usable].reshape(-1, n_cadences).mean(axis=1))
+
+
+def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> float:
+    """Chi-square survival of the single-transit depths about their weighted mean, epoch i
+    with noise block_noise(D) x sqrt(n_D / n_i) and DEPTH_SCATTER x depth in quadrature,
+    deviations below the mean clipped at DEPTH_LOW_CLIP sigma; 1 for fewer than 2 epochs."""
+    from scipy.stats import chi2
+
+    if single.n_detected < 2:
+        return 1.0
+    n_duration = max(1, int(round(single.duration / cadence)))
+    depths = single.depths()
+    var = block_noise(y, n_duration) ** 2 * n_duration / single.counts
+    mean = float(np.sum(depths / var) / np.sum(1.0 / var))
+    var = var + (DEPTH_SCATTER * max(mean, 0.0)) ** 2
+    mean = float(np.sum(depths / var) / np.sum(1.0 / var))
+    deviation = np.maximum((depths - mean) / np.sqrt(var), -DEPTH_LOW_CLIP)
+    if not np.all(np.isfinite(deviation)):
+        return 1.0
+    return float(chi2.sf(float(np.sum(deviation**2)), single.n_detected - 1))
 
 
 def search_periodic(
@@ -397,6 +466,9 @@ def search_periodic(
     if sigma is None:
         sigma = robust_sigma(y)
     first: PeriodicSearch | None = None
+    #: The first candidate that only the depth-consistency test turned down.
+    fallback: PeriodicSearch | None = None
+    cadence = float(np.median(np.diff(time))) if time.size > 1 else 1.0
     cut: list[float] = []
     budget = CUT_BUDGET_CADENCES
     for _ in range(MAX_CUT_EVENTS + 1):
@@ -407,12 +479,18 @@ def search_periodic(
         first = first or found
         for cand, trial in result.ranked:
             single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
-            if not is_single_event(single):
-                chosen = dataclasses.replace(
+            if is_single_event(single):
+                continue
+            chosen = PeriodicSearch(
+                dataclasses.replace(
                     result, candidate=cand, peak_trial=trial,
                     sde=signal_detection_efficiency(result.periodogram.power, trial),
-                )
-                return PeriodicSearch(chosen, time, y, tuple(cut))
+                ),
+                time, y, tuple(cut),
+            )
+            if depth_chi2_pvalue(single, y, cadence) >= DEPTH_CHI2_PVALUE:
+                return chosen
+            fallback = fallback or dataclasses.replace(chosen, consistent=False)
         cand = result.candidate
         single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
         strongest = float(single.centres[int(np.argmax(single.deficits()))])
@@ -421,4 +499,4 @@ def search_periodic(
             break
         time, y = time[keep], y[keep]
         cut.append(strongest)
-    return first
+    return fallback or dataclasses.replace(first, consistent=False)

@@ -60,7 +60,7 @@ def sequential(root: Path, ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
-def pipeline(root: Path, ids: list[int], workers: int, db: Path) -> tuple[float, int]:
+def pipeline(root: Path, ids: list[int], workers: int, db: Path) -> tuple[float, int, float]:
     from lcfeat.archive import open_archive
     from lcfeat.pipeline import RunSettings, run_pipeline
     from lcfeat.store import Store
@@ -68,19 +68,23 @@ def pipeline(root: Path, ids: list[int], workers: int, db: Path) -> tuple[float,
     store = Store.connect(f"sqlite:///{db}")
     store.prepare()
     settings = RunSettings(workers=workers, batch_size=8)
+    finished: list[float] = []
     started = time.perf_counter()
     summary = run_pipeline(store, open_archive(str(root), None), str(root), ids, settings,
-                           argv=["bench"])
+                           argv=["bench"],
+                           progress=lambda outcome, _: finished.append(time.perf_counter()))
     seconds = time.perf_counter() - started
     store.close()
     if summary.failed:
         sys.exit(f"bench failed: {summary.failed_targets}")
-    return seconds, summary.done
+    # steady state: from the first `workers` results on, worker start-up excluded
+    steady = (len(finished) - workers) / (finished[-1] - finished[workers - 1])
+    return seconds, summary.done, steady
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", type=int, default=16)
+    parser.add_argument("--targets", type=int, default=40)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lcfeat-bench-"))
     try:
@@ -92,10 +96,11 @@ def main() -> None:
         print(f"  sequential loop (reference)   {seq_rate:6.2f} targets/s  "
               f"({seq / len(ids):.2f} s per target)")
         for workers in (1, 2):
-            seconds, done = pipeline(root, ids, workers, work / f"w{workers}.db")
+            seconds, done, steady = pipeline(root, ids, workers, work / f"w{workers}.db")
             rate = done / seconds
             print(f"  lcfeat run, {workers} worker(s)        {rate:6.2f} targets/s  "
-                  f"x{rate / seq_rate:.2f} vs sequential  (includes worker start-up)")
+                  f"x{rate / seq_rate:.2f} vs sequential, start-up included; steady state "
+                  f"{steady:.2f} targets/s (x{steady / seq_rate:.2f})")
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"  peak memory of one worker     {peak_mb:6.0f} MB")
         print("  goal: >= 2 targets/s for full-length targets on 2 cores "

@@ -47,12 +47,14 @@ def main() -> int:
 
     from astropy.timeseries import BoxLeastSquares
 
+    from lcfeat.executors import configure_worker_process
     from lcfeat.features.base import Prepared
     from lcfeat.lightcurve import read_light_curve
     from lcfeat.search.core import detrend_for_search, robust_sigma, search_periodic
     from lcfeat.search.ffa import ffa_periodogram
 
-    print(f"start: {load()} on {os.cpu_count()} CPUs")
+    configure_worker_process()  # as each `lcfeat run` worker: one thread per core
+    print(f"start: {load()} on {os.cpu_count()} CPUs; one thread, as a pipeline worker")
     lc = read_light_curve(sorted(FULL_TARGET.glob("kplr*_llc.fits")))
     prepared = Prepared(lc)
     print(f"KIC {lc.kepler_id}: {lc.n_points} cadences, {len(lc.quarters)} quarters, "
@@ -114,11 +116,8 @@ def main() -> int:
         print(f"RATIO astropy (oversample {oversample}) / fast-folding periodogram: "
               f"{full / cpu_f:.0f}x; / whole search incl. refinement: {full / cpu_s:.0f}x (CPU)")
 
-    try:
-        from lcfeat.features.extract import extract_features
-    except ImportError:  # pragma: no cover - the extractor lands separately
-        print("lcfeat.features.extract not available: skipping the all-features timing")
-        return 0
+    from lcfeat.features.extract import extract_features
+
     extract_features(lc)
     wall_e, cpu_e, row = timed(lambda: extract_features(lc), args.repeats)
     print(f"ALL {len(row.values)} FEATURES of the full target: median {wall_e:.3f} s wall, "

@@ -73,22 +73,28 @@ def run_task(task: Task) -> Outcome:
 Work = Callable[[Task], Outcome]
 
 
-def warm_up() -> None:
-    """Import and compile what every target needs, before the first target's clock starts.
+def configure_worker_process() -> None:
+    """One core's worth of threads, and memory kept between targets.
 
-    BLAS is limited to one thread: there is one worker per core already, and threads of
-    several workers fighting over the cores made a 65k-point dot product 200x slower.
+    There is one worker per core already: BLAS threads of several workers fighting over the
+    cores made a 65k-point dot product 200x slower, and wotan's parallel biweight waits for
+    busy cores (25-600 ms instead of 20 ms).
     """
     import numba
     from threadpoolctl import threadpool_limits
 
+    threadpool_limits(limits=1)
+    numba.set_num_threads(1)
+    keep_freed_memory()
+
+
+def warm_up() -> None:
+    """Configure the process, import and compile what every target needs, before the first
+    target's clock starts."""
     from lcfeat.features.extract import DOMAINS, _domain_module
     from lcfeat.lightcurve import quality_bitmask
 
-    threadpool_limits(limits=1)
-    numba.set_num_threads(1)  # wotan's parallel biweight would wait for busy cores
-    keep_freed_memory()
-
+    configure_worker_process()
     quality_bitmask("default")
     for domain in DOMAINS:
         _domain_module(domain)

@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=positive_int, default=50,
                      help="targets per committed batch (default 50)")
     run.add_argument("--target-timeout", type=positive_float, default=600.0,
-                     help="seconds before a target's worker is stopped (default 600)")
+                     help="seconds before a target's local worker is stopped (default 600)")
     run.add_argument("--quality", default="default",
                      help="quality mask: default (lightkurve default + rolling band), hard, "
                           "hardest, none, or an integer bitmask")

@@ -306,7 +306,11 @@ class LocalExecutor:
 
 
 class DaskExecutor:
-    """The same per-target work on a Dask distributed cluster (`tcp://host:port` or local)."""
+    """The same per-target work on a Dask distributed cluster (`tcp://host:port` or local).
+
+    A worker that dies is replaced by Dask's nanny and its target retried once; the per-target
+    time-out is the local executor's (on a cluster, the nanny's memory limit stops runaways).
+    """
 
     def __init__(self, scheduler: str | None = None, workers: int = 2,
                  target_timeout: float | None = None, work: Work = run_task) -> None:
@@ -326,6 +330,7 @@ class DaskExecutor:
                                    processes=True, dashboard_address=None)
             client = Client(cluster)
         try:
+            client.run(configure_worker_process)  # one thread per worker, as local workers
             n_workers = len(client.scheduler_info().get("workers", {})) or self.workers
             window = 4 * max(1, n_workers)  # enough queued work per worker, memory stays flat
             completed = as_completed()

@@ -20,6 +20,8 @@ from lcfeat.search.core import (
     depth_chi2_pvalue,
     detrend_for_search,
     detrend_ladder,
+    flare_mask,
+    has_flares,
     robust_sigma,
     search_transits,
     whitened_snr,
@@ -220,3 +222,33 @@ def test_ladder_of_a_spotted_star_keeps_the_longer_windows():
     # A quiet star is searched once.
     quiet = Prepared(light_curve(11904151))
     assert len(detrend_ladder(quiet.time, quiet.flux)) == 1
+
+
+def test_flare_mask_cuts_flares_and_never_a_dip():
+    """Flares (fast rise, exponential decay over 3 cadences) on white noise with box dips:
+    the cut holds no in-transit cadence outside a flare and its rise, and most of the
+    flares' light: a flare is judged against the running median, which its own tail lifts,
+    and a decay cadence pushed below 1 sigma by noise ends it early (82% of the light and
+    84% of the cadences brighter than 3 sigma measured; 75% stated). On white noise alone
+    it cuts about the one-sided 3-sigma tail of the flux minus its running median (whose
+    scatter is ~10% above sigma), grown by its decay and rise (0.54% measured; 1% stated).
+    `has_flares` tells the two apart: white noise is symmetric about its running median."""
+    rng = np.random.default_rng(11)
+    t = np.arange(0.0, 60.0, 0.020434)
+    sigma = 1e-3
+    noise = rng.normal(0.0, sigma, t.size)
+    assert flare_mask(noise, sigma).mean() < 0.01
+    assert not has_flares(noise, sigma)
+    flare_signal = np.zeros(t.size)
+    for start in rng.choice(t.size - 20, 25, replace=False):
+        flare_signal[start:start + 20] += 20 * sigma * np.exp(-np.arange(20) / 3.0)
+    assert has_flares(noise + flare_signal, sigma)
+    in_transit = np.abs((t - 0.7 + 1.5) % 3.0 - 1.5) < 0.05
+    y = noise + flare_signal - 5 * sigma * in_transit
+    mask = flare_mask(y, sigma)
+    # The cadence before a flare's first (its rise) is cut with it.
+    flaring = flare_signal > 0
+    flaring[:-1] |= flaring[1:]
+    assert not mask[in_transit & ~flaring].any()
+    assert mask[flare_signal > 3 * sigma].mean() > 0.75
+    assert flare_signal[mask].sum() > 0.75 * flare_signal.sum()

@@ -8,8 +8,12 @@ survives that window, its dominant variability is fitted out first and shorter w
 (`lcfeat.search.core.detrend_ladder`); when a shorter window is chosen, the longer windows
 tried before it are searched too (they keep the long transits it would eat, within
 LADDER_BUDGET_CADENCES), and the candidate with consistent single-transit depths and the
-highest SNR against the noise at its own duration (`whitened_snr`) is kept. The search
-(`lcfeat.search`) scans periods 0.5-100 d (at most a third of the baseline) on an Ofir (2014)
+highest SNR against the noise at its own duration (`whitened_snr`) is kept. On a star with
+more cadences 3 robust sigma above the running median of its detrended flux than below
+(`has_flares`), flares are cut before the search (`flare_mask`: such a cadence and its
+decay; dips are never cut): inside a transit box a flare raises the mean, and on a flaring
+M dwarf they hid planets at SNR 11-18 behind noise peaks. The search (`lcfeat.search`)
+scans periods 0.5-100 d (at most a third of the baseline) on an Ofir (2014)
 grid with durations tied to the period, by a fast-folding box least squares, refines the best
 peaks with the astropy-equivalent compiled kernel, and passes over candidates made by a single
 event or by a few unrelated dips (`depth_chi2_pvalue`). A quiet star keeps the values of its
@@ -32,12 +36,14 @@ from lcfeat.search.core import (
     Candidate,
     PeriodicSearch,
     detrend_ladder,
+    flare_mask,
+    has_flares,
     robust_sigma,
     search_periodic,
     whitened_snr,
 )
 from lcfeat.search.epochs import SingleTransits, box_sums, epoch_centres
-from lcfeat.search.grid import PERIOD_MIN_D
+from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
 
 DOMAIN = "transit"
 #: Fewer cadences than this cannot support a periodic search.
@@ -124,9 +130,20 @@ def transit_features(
         sigma = robust_sigma(prepared.y) if prepared.y.size else 0.0
         if prepared.time.size < MIN_POINTS or not (np.isfinite(sigma) and sigma > 0):
             continue
+        # Edge trimming can leave less than MIN_TRANSITS x the shortest period: no grid.
+        if prepared.time[-1] - prepared.time[0] <= MIN_TRANSITS * PERIOD_MIN_D:
+            continue
+        quiet = np.ones(prepared.y.size, dtype=bool)
+        if has_flares(prepared.y, sigma):
+            cut = ~flare_mask(prepared.y, sigma)
+            # The first and last cadences stay: the baseline (hence the periods searched)
+            # is that of the flux without the cut.
+            cut[0] = cut[-1] = True
+            if np.count_nonzero(cut) >= MIN_POINTS:
+                quiet = cut
         periodic = search_periodic(
-            prepared.time, prepared.y, sigma=sigma, max_duration=prepared.max_duration,
-            parallel=parallel,
+            prepared.time[quiet], prepared.y[quiet], sigma=sigma,
+            max_duration=prepared.max_duration, parallel=parallel,
         )
         if len(ladder) == 1:
             best = ((True, 0.0), periodic, sigma)
@@ -143,7 +160,8 @@ def transit_features(
             best = (score, periodic, sigma)
     if best is None:
         return all_null(
-            "detrended flux has no scatter (constant light curve): no box can be fitted"
+            "detrended flux has no scatter (constant light curve) or spans less than "
+            f"{MIN_TRANSITS * PERIOD_MIN_D:g} d: no box can be fitted"
         )
     _, periodic, sigma = best
     result, t, y = periodic.result, periodic.time, periodic.y

@@ -69,6 +69,19 @@ TREND_BREAK_D = 0.5
 #: Cadences this close (days) to a segment's start or end are left out of the search: the
 #: trend is least constrained there and Kepler's thermal settling after gaps makes dips.
 EDGE_TRIM_D = 0.25
+#: Flares (brightenings lasting a few cadences) are cut from the detrended flux before the
+#: search: a cadence this many robust sigma above the running median of
+#: FLARE_MEDIAN_CADENCES (6.5 hours: spot residuals follow it, flares do not) starts one,
+#: and the cadences after it stay in it while above FLARE_DECAY_SIGMA (at most
+#: FLARE_MAX_CADENCES). A flare inside a transit box raises its mean; dips are never cut.
+FLARE_SIGMA = 3.0
+FLARE_DECAY_SIGMA = 1.0
+FLARE_MAX_CADENCES = 12
+FLARE_MEDIAN_CADENCES = 13
+#: Flares are cut only from a star that has them: its cadences FLARE_SIGMA above the running
+#: median outnumber those as far below by this many Poisson sigma (white noise is symmetric,
+#: so a quiet star's flux is searched untouched).
+FLARE_EXCESS_SIGMA = 3.0
 #: Number of separate periodogram peaks refined with the exact kernel.
 N_REFINE = 4
 #: Local refinement: +- this many plan steps around a peak, in steps of a tenth.
@@ -263,6 +276,43 @@ def detrend_ladder(time: np.ndarray, flux: np.ndarray) -> list[Detrended]:
         longer.insert(0, result)
         result = _biweight_detrended(time, flux, window, period)
     return [result, *longer]
+
+
+def _above_running_median(y: np.ndarray) -> np.ndarray:
+    """`y` minus its running median over FLARE_MEDIAN_CADENCES: a flare (a few cadences)
+    stands out of it, a smooth hump left by spots follows it."""
+    from scipy.ndimage import median_filter
+
+    return y - median_filter(y, size=FLARE_MEDIAN_CADENCES, mode="nearest")
+
+
+def flare_mask(y: np.ndarray, sigma: float) -> np.ndarray:
+    """True for the cadences of flares in the detrended flux `y` (noise `sigma`): from each
+    cadence more than FLARE_SIGMA sigma above the running median, the decay while above
+    FLARE_DECAY_SIGMA sigma, and the cadence before it (the rise). Upward only: a transit is
+    never touched."""
+    excess = _above_running_median(y)
+    flare = excess > FLARE_SIGMA * sigma
+    decaying = excess > FLARE_DECAY_SIGMA * sigma
+    grown = flare.copy()
+    for _ in range(FLARE_MAX_CADENCES):
+        step = np.zeros_like(grown)
+        step[1:] = grown[:-1] & decaying[1:]
+        if not np.any(step & ~grown):
+            break
+        grown |= step
+    grown[:-1] |= flare[1:]
+    return grown
+
+
+def has_flares(y: np.ndarray, sigma: float) -> bool:
+    """True when the cadences more than FLARE_SIGMA sigma above the running median
+    outnumber those as far below it by more than FLARE_EXCESS_SIGMA x the square root of
+    their sum."""
+    excess = _above_running_median(y)
+    above = int(np.count_nonzero(excess > FLARE_SIGMA * sigma))
+    below = int(np.count_nonzero(excess < -FLARE_SIGMA * sigma))
+    return above - below > FLARE_EXCESS_SIGMA * np.sqrt(above + below)
 
 
 def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:

@@ -57,6 +57,27 @@ def segment_bounds(time: np.ndarray, gap: float = SEGMENT_GAP_DAYS) -> np.ndarra
     return np.concatenate(([0], breaks, [time.size])).astype(np.int64)
 
 
+def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
+    """Robust (wotan biweight) trend of `flux` over `window` days, split at gaps."""
+    import warnings
+
+    from wotan import flatten
+
+    with warnings.catch_warnings():
+        # Non-positive trends (nonsense flux) are dropped by the callers; no need to warn.
+        warnings.filterwarnings("ignore", message="The trend is zero or negative")
+        _, trend = flatten(
+            time,
+            flux,
+            method="biweight",
+            window_length=window,
+            edge_cutoff=0.0,
+            break_tolerance=SEGMENT_GAP_DAYS,
+            return_trend=True,
+        )
+    return np.asarray(trend, dtype=np.float64)
+
+
 def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.ndarray:
     """True for cadences to keep: drops single-sided positive outliers only.
 
@@ -108,18 +129,7 @@ class Prepared:
     @cached_property
     def residual_trend(self) -> np.ndarray:
         """wotan biweight trend of the clean flux (window RESIDUAL_DETREND_WINDOW_DAYS)."""
-        from wotan import flatten
-
-        _, trend = flatten(
-            self.time,
-            self.flux,
-            method="biweight",
-            window_length=RESIDUAL_DETREND_WINDOW_DAYS,
-            edge_cutoff=0.0,
-            break_tolerance=SEGMENT_GAP_DAYS,
-            return_trend=True,
-        )
-        return np.asarray(trend, dtype=np.float64)
+        return biweight_trend(self.time, self.flux, RESIDUAL_DETREND_WINDOW_DAYS)
 
     @cached_property
     def residuals(self) -> np.ndarray:

@@ -31,11 +31,11 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from lcfeat.features.base import SEGMENT_GAP_DAYS, biweight_trend, robust_sigma
 from lcfeat.search.bls import bls_binned
 from lcfeat.search.epochs import SingleTransits
 from lcfeat.search.ffa import Periodogram, ffa_periodogram
@@ -65,7 +65,6 @@ PREWHITEN_BIN_D = 2 * 0.0204340
 #: Cadences further than this many robust sigma from the harmonic fit are refitted without.
 PREWHITEN_CLIP_SIGMA = 3.0
 #: A gap longer than this (days) splits the detrending into independent segments.
-TREND_BREAK_D = 0.5
 #: Cadences this close (days) to a segment's start or end are left out of the search: the
 #: trend is least constrained there and Kepler's thermal settling after gaps makes dips.
 EDGE_TRIM_D = 0.25
@@ -155,21 +154,7 @@ class Detrended:
 
 def search_trend(time: np.ndarray, flux: np.ndarray, window: float = TREND_WINDOW_D) -> np.ndarray:
     """Robust (biweight) trend of `flux` over `window` days, split at gaps."""
-    from wotan import flatten
-
-    with warnings.catch_warnings():
-        # Non-positive trends (nonsense flux) are dropped by the callers; no need to warn.
-        warnings.filterwarnings("ignore", message="The trend is zero or negative")
-        _, trend = flatten(
-            time,
-            flux,
-            method="biweight",
-            window_length=window,
-            edge_cutoff=0.0,
-            break_tolerance=TREND_BREAK_D,
-            return_trend=True,
-        )
-    return np.asarray(trend, dtype=np.float64)
+    return biweight_trend(time, flux, window)
 
 
 def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:
@@ -230,9 +215,9 @@ def prewhiten(time: np.ndarray, flux: np.ndarray, frequency: float) -> np.ndarra
 
 def away_from_edges(time: np.ndarray, trim: float = EDGE_TRIM_D) -> np.ndarray:
     """True for cadences more than `trim` days from the start and end of their segment
-    (segments split at gaps longer than TREND_BREAK_D). Segments shorter than 4 x trim are
+    (segments split at gaps longer than SEGMENT_GAP_DAYS). Segments shorter than 4 x trim are
     kept whole rather than lost."""
-    breaks = np.flatnonzero(np.diff(time) > TREND_BREAK_D) + 1
+    breaks = np.flatnonzero(np.diff(time) > SEGMENT_GAP_DAYS) + 1
     starts = np.concatenate(([0], breaks))
     ends = np.concatenate((breaks, [time.size])) - 1
     segment = np.repeat(np.arange(starts.size), ends - starts + 1)
@@ -335,11 +320,6 @@ def detrended(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """(time, flux / trend - 1) for the cadences where the search's trend is defined."""
     result = detrend_for_search(time, flux)
     return result.time, result.y
-
-
-def robust_sigma(x: np.ndarray) -> float:
-    """1.4826 x median absolute deviation."""
-    return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
 def signal_detection_efficiency(power: np.ndarray, trial: int | None = None) -> float:

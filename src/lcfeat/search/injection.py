@@ -39,9 +39,9 @@ from lcfeat.search.core import (
     TREND_WINDOWS_D,
     away_from_edges,
     biweight_residuals,
+    block_noise,
     detrend_for_search,
     prewhiten,
-    robust_sigma,
 )
 from lcfeat.search.grid import DAY_S, G_SI, M_SUN_KG, MIN_TRANSITS, PERIOD_MAX_D, R_SUN_M
 
@@ -195,16 +195,6 @@ def transit_model(time: np.ndarray, injection: Injection) -> np.ndarray:
     return model
 
 
-def duration_noise(y: np.ndarray, n_cadences: int) -> float:
-    """Robust scatter of the means of consecutive `n_cadences`-cadence blocks of `y` (the
-    combined differential photometric precision at that duration)."""
-    n_cadences = max(1, n_cadences)
-    usable = y.size // n_cadences * n_cadences
-    if usable < 3 * n_cadences:
-        return robust_sigma(y) / math.sqrt(n_cadences)
-    return robust_sigma(y[:usable].reshape(-1, n_cadences).mean(axis=1))
-
-
 class NoiseModel:
     """The star's noise at a transit's duration, as a search that keeps such a transit would
     face it: the flux (prewhitened as the search does it, if it does) detrended with the
@@ -228,7 +218,7 @@ class NoiseModel:
         if window < 3.0 * duration:
             window = next((w for w in self.windows if w >= 3.0 * duration), self.windows[-1])
         per_duration = max(1, int(round(duration / EXPOSURE_D)))
-        return duration_noise(self.residuals[window], per_duration)
+        return block_noise(self.residuals[window], per_duration)
 
 
 def expected_snr(model: np.ndarray, noise: NoiseModel, duration: float) -> float:

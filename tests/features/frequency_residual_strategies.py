@@ -52,3 +52,17 @@ def hostile_light_curves(draw, max_points: int = 300) -> LightCurve:
     return LightCurve(kepler_id=1, time=time, flux=draw(hostile_flux(n)),
                       flux_err=np.full(n, 1e-4), quarter=quarter,
                       centroid_null_reason="no centroids")
+
+
+NAMED_BAD_CASES = ["empty", "three points", "constant", "huge outliers"]
+
+
+def named_bad_flux(case: str) -> np.ndarray:
+    """The NULL-policy cases of issue 3: nothing, 3 points, constant flux, +-1e300 outliers."""
+    n = {"empty": 0, "three points": 3}.get(case, 500)
+    flux = {"empty": np.empty(0), "three points": np.array([1.0, 1.001, 0.999]),
+            "constant": np.ones(n)}.get(case)
+    if flux is None:
+        flux = 1 + 1e-3 * np.random.default_rng(0).standard_normal(n)
+        flux[::10], flux[5::10] = 1e300, -1e300
+    return flux

@@ -24,7 +24,11 @@ from lcfeat.features import residual
 from lcfeat.features.base import RESIDUAL_DETREND_WINDOW_DAYS, Prepared
 from lcfeat.features.registry import names_in
 from tests.features.conftest import KEPLER_CADENCE, make_light_curve
-from tests.features.frequency_residual_strategies import hostile_light_curves
+from tests.features.frequency_residual_strategies import (
+    NAMED_BAD_CASES,
+    hostile_light_curves,
+    named_bad_flux,
+)
 
 NAMES = names_in("residual")
 
@@ -292,14 +296,9 @@ def test_hostile_input_gives_finite_values_or_explained_nulls(one_numba_thread, 
             assert isinstance(value, float) and math.isfinite(value), (name, value)
 
 
-@pytest.mark.parametrize("case", ["empty", "three points", "constant", "huge outliers"])
+@pytest.mark.parametrize("case", NAMED_BAD_CASES)
 def test_named_bad_cases(case):
-    n = {"empty": 0, "three points": 3}.get(case, 500)
-    flux = {"empty": np.empty(0), "three points": np.array([1.0, 1.001, 0.999]),
-            "constant": np.ones(n)}.get(case)
-    if flux is None:
-        flux = 1 + 1e-3 * np.random.default_rng(0).standard_normal(n)
-        flux[::10], flux[5::10] = 1e300, -1e300
+    flux = named_bad_flux(case)
     result = residual.compute(Prepared(make_light_curve(flux)))
     for name, value in result.values.items():
         assert (value is None and result.null_reasons[name]) or math.isfinite(value)

@@ -7,6 +7,7 @@ instead of corrupting the tests after it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lcfeat.features.registry import names_in
 from lcfeat.lightcurve import LightCurve, read_light_curve
 
 #: Kepler long cadence in days (29.4244 min, Kepler Instrument Handbook KSCI-19033).
@@ -137,3 +139,14 @@ def _long_light_curve(kind: str, n: int = 70_000) -> LightCurve:
 def long_light_curve(request) -> LightCurve:
     """A 70,000-cadence light curve of white noise, then of random 0/1 bits (O(N log N) tests)."""
     return _long_light_curve(request.param)
+
+
+def assert_policy(domain: str, result) -> None:
+    """The NULL policy of FEATURES.md: exactly the domain's names, each a finite float or
+    None with a non-empty reason."""
+    assert list(result.values) == list(names_in(domain))
+    for name, value in result.values.items():
+        if value is None:
+            assert isinstance(result.null_reasons.get(name), str) and result.null_reasons[name]
+        else:
+            assert isinstance(value, float) and math.isfinite(value), (name, value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import math
 import time
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 from lcfeat.features.base import Prepared
 from lcfeat.features.registry import DOMAINS, names_in
+from tests.features.conftest import assert_policy
 
 #: Generous bounds (s) for 70,000 cadences after a warm-up; bench/ measures milliseconds for
 #: every domain but transit (~0.3 s). A quadratic step would take minutes, the old Lempel-Ziv
@@ -34,9 +34,7 @@ def test_scales_to_70000_cadences(domain, long_light_curve, light_curve_from):
     start = time.perf_counter()
     result = module.compute(Prepared(long_light_curve))
     assert time.perf_counter() - start < BOUND_SECONDS.get(domain, DEFAULT_BOUND_SECONDS)
-    assert set(result.values) == set(names_in(domain))
-    for name, value in result.values.items():
-        assert (value is None and result.null_reasons[name]) or math.isfinite(value), name
+    assert_policy(domain, result)
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

@@ -20,6 +20,7 @@ from lcfeat.features.base import Prepared
 from lcfeat.features.null_policy import NON_FINITE_REASON, finish
 from lcfeat.features.registry import names_in
 from lcfeat.lightcurve import LightCurve
+from tests.features.conftest import assert_policy
 
 DOMAINS = {"statistical": statistical, "temporal": temporal, "shape": shape,
            "centroid": centroid}
@@ -67,15 +68,6 @@ def bad_light_curves(draw) -> LightCurve:
     return LightCurve(kepler_id=1, time=time, flux=flux, flux_err=np.full(n, 1e-4),
                       quarter=quarter, centroid_col=col, centroid_row=row,
                       centroid_null_reason=None if col is not None else "no centroids")
-
-
-def assert_policy(domain: str, result) -> None:
-    assert list(result.values) == list(names_in(domain))
-    for name, value in result.values.items():
-        if value is None:
-            assert isinstance(result.null_reasons.get(name), str) and result.null_reasons[name]
-        else:
-            assert isinstance(value, float) and math.isfinite(value), (name, value)
 
 
 @pytest.mark.parametrize("domain", list(DOMAINS))

@@ -38,14 +38,23 @@ def _unique(ids: list[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def _csv_reader(text: str) -> tuple[csv.DictReader[str], dict[str, str]]:
+    """Rows of a CSV (comment lines skipped) and its column names by lower-case name."""
+    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return reader, {name.strip().lower(): name for name in reader.fieldnames or []}
+
+
+def _id_column(fields: dict[str, str]) -> str | None:
+    return fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+
+
 def read_target_file(path: Path) -> list[int]:
     """A CSV with a `target_id` or `kepid` column, or a text file with one id per line."""
     text = path.read_text(encoding="utf-8-sig")
     first = text.lstrip().splitlines()[0] if text.strip() else ""
     if path.suffix.lower() == ".csv" or ("," in first and not _ID.match(first.split(",")[0])):
-        reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-        fields = {name.strip().lower(): name for name in reader.fieldnames or []}
-        column = fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+        reader, fields = _csv_reader(text)
+        column = _id_column(fields)
         if column is None:
             raise InvalidTargetError(
                 f"{path}: CSV needs a 'target_id' or 'kepid' column, has "
@@ -77,10 +86,8 @@ def read_target_labels(path: Path) -> dict[int, str]:
     """The `label` column of a target CSV (e.g. from `lcfeat select`), if it has one."""
     if path.suffix.lower() != ".csv":
         return {}
-    text = path.read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    fields = {name.strip().lower(): name for name in reader.fieldnames or []}
-    column = fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+    reader, fields = _csv_reader(path.read_text(encoding="utf-8-sig"))
+    column = _id_column(fields)
     label = fields.get("label")
     if column is None or label is None:
         return {}

@@ -41,10 +41,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 import numba  # noqa: E402
 
-from lcfeat.executors import keep_freed_memory  # noqa: E402
-from lcfeat.features.base import Prepared  # noqa: E402
+from lcfeat.features.prepared import Prepared  # noqa: E402
 from lcfeat.features.registry import names_in  # noqa: E402
 from lcfeat.lightcurve import LightCurve, read_light_curve  # noqa: E402
+from lcfeat.pipeline.executors import keep_freed_memory  # noqa: E402
 
 NON_TRANSIT = ("statistical", "temporal", "frequency", "residual", "shape", "centroid")
 KIC = 3342467

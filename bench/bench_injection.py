@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_injection.py [--periods 8]
 
 batman transits (Sun-like limb darkening, 29.4-min exposure) go into every bundled target
-after its own known signals are cut (lcfeat.search.injection.KNOWN_SIGNALS); the transit
+after its own known signals are cut (lcfeat.study.injection.KNOWN_SIGNALS); the transit
 domain runs on each. The same code is `lcfeat validate-injections`.
 """
 
@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    from lcfeat.search.injection import main as validate
+    from lcfeat.cli import main as lcfeat
 
     args = sys.argv[1:]
     if "--archive" not in args:
         args = ["--archive", str(ROOT / "data" / "archive"), *args]
-    return validate(args)
+    return lcfeat(["validate-injections", *args])
 
 
 if __name__ == "__main__":

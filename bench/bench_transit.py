@@ -47,10 +47,12 @@ def main() -> int:
 
     from astropy.timeseries import BoxLeastSquares
 
-    from lcfeat.executors import configure_worker_process
-    from lcfeat.features.base import Prepared
+    from lcfeat.features.prepared import Prepared
     from lcfeat.lightcurve import read_light_curve
-    from lcfeat.search.core import detrend_for_search, robust_sigma, search_periodic
+    from lcfeat.lightcurve.robust import robust_sigma
+    from lcfeat.pipeline.executors import configure_worker_process
+    from lcfeat.search.core import search_periodic
+    from lcfeat.search.detrend import detrend_for_search
     from lcfeat.search.ffa import ffa_periodogram
 
     configure_worker_process()  # as each `lcfeat run` worker: one thread per core

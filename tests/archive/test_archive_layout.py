@@ -7,7 +7,7 @@ from astropy.io import fits
 
 from lcfeat.archive import layout
 from lcfeat.errors import InvalidTargetError
-from lcfeat.targets import check_kic, parse_kic
+from lcfeat.targets.ids import check_kic, parse_kic
 from tests.conftest import ARCHIVE
 
 

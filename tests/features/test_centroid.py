@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from lcfeat.features import centroid
-from lcfeat.features.base import Prepared
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain, names_in
 from lcfeat.lightcurve import quality_bitmask, read_quarter, stitch
 
 NAMES = names_in("centroid")
@@ -20,7 +19,7 @@ BUNDLED_TARGETS = [3342467, 11904151, 9726699, 10001893, 10002792]
 
 
 def features_of(lc) -> dict:
-    return centroid.compute(Prepared(lc)).values
+    return compute_domain("centroid", Prepared(lc)).values
 
 
 def test_known_offsets_in_two_quarters(light_curve_from):
@@ -60,10 +59,10 @@ def test_nan_centroid_cadences_are_left_out(light_curve_from):
     row = 200 + 0.01 * rng.standard_normal(n)
     col[::7] = np.nan
     flux = np.ones(n) + 1e-4 * rng.standard_normal(n)
-    with_nan = centroid.compute(Prepared(light_curve_from(flux, centroid_col=col,
+    with_nan = compute_domain("centroid", Prepared(light_curve_from(flux, centroid_col=col,
                                                           centroid_row=row)))
     ok = np.isfinite(col)
-    without = centroid.compute(Prepared(light_curve_from(flux[ok], centroid_col=col[ok],
+    without = compute_domain("centroid", Prepared(light_curve_from(flux[ok], centroid_col=col[ok],
                                                          centroid_row=row[ok])))
     assert with_nan.null_reasons == {}
     assert with_nan.values == without.values
@@ -114,7 +113,7 @@ def test_matches_lightkurve_on_real_files(kepler_id, read_target, bundled_files)
 
 @pytest.mark.parametrize("kepler_id", BUNDLED_TARGETS)
 def test_a_file_with_centroids_never_gives_null(kepler_id, read_target):
-    result = centroid.compute(Prepared(read_target(kepler_id)))
+    result = compute_domain("centroid", Prepared(read_target(kepler_id)))
     assert result.null_reasons == {}
     assert all(isinstance(v, float) and math.isfinite(v) for v in result.values.values())
 
@@ -139,7 +138,7 @@ def test_no_centroids_gives_null_with_reason_and_a_log_record(light_curve_from, 
     lc = light_curve_from(np.ones(100), centroid_null_reason="files have no MOM_CENTR1",
                           kepler_id=42)
     with caplog.at_level(logging.WARNING, logger="lcfeat.features.centroid"):
-        result = centroid.compute(Prepared(lc))
+        result = compute_domain("centroid", Prepared(lc))
     assert all(result.values[name] is None for name in NAMES)
     assert all(result.null_reasons[name] == "files have no MOM_CENTR1" for name in NAMES)
     records = [r for r in caplog.records if r.name == "lcfeat.features.centroid"]
@@ -159,7 +158,7 @@ def test_file_without_centroid_columns(tmp_path, bundled_files, caplog):
         hdul.writeto(stripped)
     with caplog.at_level(logging.WARNING):
         lc = stitch([read_quarter(stripped)])
-        result = centroid.compute(Prepared(lc))
+        result = compute_domain("centroid", Prepared(lc))
     assert all(v is None for v in result.values.values())
     assert "MOM_CENTR" in result.null_reasons["centroid_jitter_mean"]
     assert any(r.name == "lcfeat.features.centroid" for r in caplog.records)
@@ -169,6 +168,6 @@ def test_all_nan_centroids_give_null_with_reason(light_curve_from):
     n = 50
     lc = light_curve_from(np.ones(n), centroid_col=np.full(n, np.nan),
                           centroid_row=np.full(n, np.nan))
-    result = centroid.compute(Prepared(lc))
+    result = compute_domain("centroid", Prepared(lc))
     assert all(v is None for v in result.values.values())
     assert "finite centroid" in result.null_reasons["centroid_jitter_max"]

@@ -20,14 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from scipy import integrate
 from scipy.signal import sawtooth
 
-from lcfeat.features import frequency, residual
-from lcfeat.features.base import Prepared
+from lcfeat.features import frequency
 from lcfeat.features.frequency_periodogram import (
     frequency_grid,
     lombscargle_direct,
     lombscargle_fast,
 )
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain, names_in
 from tests.features.conftest import KEPLER_CADENCE, assert_policy, make_light_curve
 from tests.features.frequency_residual_strategies import (
     NAMED_BAD_CASES,
@@ -82,7 +82,7 @@ def real_periodogram(request, read_target):
     ours = lombscargle_fast(t, y / np.max(np.abs(y)), df, k_first, k_last)
     return {"kic": request.param, "prepared": prepared, "t": t, "y": y, "ls": ls, "grid": grid,
             "df": df, "reference": reference, "ours": ours,
-            "features": frequency.compute(prepared).values}
+            "features": compute_domain("frequency", prepared).values}
 
 
 def test_real_periodogram_equals_astropy(real_periodogram):
@@ -182,7 +182,8 @@ def test_sinusoid_of_known_period_and_amplitude():
     df, k_first, _, _ = grid_of(t)
     period = 1 / (37 * df)  # exactly on the grid (2.43 d): no loss between grid points
     t, y = sine_light_curve(period, amplitude=amplitude, sigma=sigma)
-    values, reasons = frequency.frequency_features(t, y)
+    result = frequency.frequency_features(t, y)
+    values, reasons = result.values, result.null_reasons
     assert not reasons
     assert values["freq_dominant_period"] == pytest.approx(period, rel=1e-12)
     # Standard power at the signal frequency = explained variance fraction
@@ -199,7 +200,7 @@ def test_sinusoid_of_known_period_and_amplitude():
 @pytest.mark.parametrize("period", [0.37, 4.3, 21.0])
 def test_off_grid_period_is_found_within_half_a_grid_step(period):
     t, y = sine_light_curve(period)
-    values, _ = frequency.frequency_features(t, y)
+    values = frequency.frequency_features(t, y).values
     df = grid_of(t)[0]
     assert abs(1 / values["freq_dominant_period"] - 1 / period) <= df / 2 + 1e-12
     # Between grid points a line loses at most 1 - sinc^2(pi / 10) = 3.2% of its power.
@@ -209,7 +210,7 @@ def test_off_grid_period_is_found_within_half_a_grid_step(period):
 def test_white_noise_has_no_significant_peak_and_a_flat_spectrum():
     t = kepler_time(90.0)
     y = 1 + 1e-4 * np.random.default_rng(3).standard_normal(t.size)
-    values, _ = frequency.frequency_features(t, y)
+    values = frequency.frequency_features(t, y).values
     # The highest of all peaks reaches the 1% false-alarm level with probability 1%.
     assert values["freq_n_significant_peaks"] == 0.0
     # Periodogram values of white noise are ~ exponential: for p_i = X_i / sum X with
@@ -227,19 +228,19 @@ def test_harmonics_present_for_a_sawtooth_absent_for_a_sine():
     noise = 1e-4 * np.random.default_rng(4).standard_normal(t.size)
     saw = 1 + 1e-3 * sawtooth(2 * np.pi * t / 5.0) + noise  # harmonics n with amplitude 1/n
     sine = 1 + 1e-3 * np.sin(2 * np.pi * t / 5.0) + noise
-    assert frequency.frequency_features(t, saw)[0]["freq_harmonic_count"] == 3.0
-    assert frequency.frequency_features(t, sine)[0]["freq_harmonic_count"] == 0.0
+    assert frequency.frequency_features(t, saw).values["freq_harmonic_count"] == 3.0
+    assert frequency.frequency_features(t, sine).values["freq_harmonic_count"] == 0.0
     # Noise-free sine: the harmonics are pure rounding, not counted.
-    assert frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 5.0))[0][
+    assert frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 5.0)).values[
         "freq_harmonic_count"] == 0.0
     # f = 10 d^-1: only 2f is below 24 d^-1, so at most one harmonic can count.
     fast_saw = 1 + 1e-3 * sawtooth(2 * np.pi * t / 0.1) + noise
-    assert frequency.frequency_features(t, fast_saw)[0]["freq_harmonic_count"] == 1.0
+    assert frequency.frequency_features(t, fast_saw).values["freq_harmonic_count"] == 1.0
 
 
 def test_coherence_of_a_pure_sine_is_the_main_lobe_fraction():
     t, y = sine_light_curve(3.0, days=360.0)
-    values, _ = frequency.frequency_features(t, y)
+    values = frequency.frequency_features(t, y).values
     # Uniform sampling: the peak is sinc^2(pi (f - f0) T); power within 1/T over within 10/T.
     def sinc2(x: float) -> float:
         return np.sinc(x) ** 2
@@ -257,8 +258,8 @@ def test_random_phase_signal_is_less_coherent_than_a_sine(coherence_days):
     noise = 1e-4 * rng.standard_normal(t.size)
     quasi = 1 + 1e-3 * np.sin(2 * np.pi * t / 3.0 + phase) + noise
     pure = 1 + 1e-3 * np.sin(2 * np.pi * t / 3.0) + noise
-    quasi_score = frequency.frequency_features(t, quasi)[0]["freq_quasi_periodic_score"]
-    pure_score = frequency.frequency_features(t, pure)[0]["freq_quasi_periodic_score"]
+    quasi_score = frequency.frequency_features(t, quasi).values["freq_quasi_periodic_score"]
+    pure_score = frequency.frequency_features(t, pure).values["freq_quasi_periodic_score"]
     assert pure_score > 0.85
     assert quasi_score < 0.5
     assert quasi_score < pure_score - 0.4
@@ -267,8 +268,8 @@ def test_random_phase_signal_is_less_coherent_than_a_sine(coherence_days):
 def test_low_and_high_power_split_at_one_per_day():
     t = kepler_time(90.0)
     noise = 1e-5 * np.random.default_rng(6).standard_normal(t.size)
-    slow = frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 5.0) + noise)[0]
-    fast = frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 0.2) + noise)[0]
+    slow = frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 5.0) + noise).values
+    fast = frequency.frequency_features(t, 1 + 1e-3 * np.sin(2 * np.pi * t / 0.2) + noise).values
     assert slow["freq_low_freq_power"] > 0.95 and slow["freq_power_ratio"] > 10
     assert fast["freq_high_freq_power"] > 0.95 and fast["freq_power_ratio"] < 0.1
 
@@ -324,9 +325,9 @@ def test_is_instrumental(period, quarters, flagged):
 
 def test_a_three_day_signal_is_flagged_end_to_end():
     t, y = sine_light_curve(3.0)
-    assert frequency.frequency_features(t, y)[0]["freq_is_instrumental_alias"] == 1.0
+    assert frequency.frequency_features(t, y).values["freq_is_instrumental_alias"] == 1.0
     t, y = sine_light_curve(4.3)
-    assert frequency.frequency_features(t, y)[0]["freq_is_instrumental_alias"] == 0.0
+    assert frequency.frequency_features(t, y).values["freq_is_instrumental_alias"] == 0.0
 
 
 # --- real data, determinism, speed, NULL policy ----------------------------------------------
@@ -334,33 +335,34 @@ def test_a_three_day_signal_is_flagged_end_to_end():
 
 @pytest.mark.parametrize("target", ["kepler10", "flare_star", "faint_star"])
 def test_real_targets_have_no_nulls(request, target):
-    result = frequency.compute(Prepared(request.getfixturevalue(target)))
+    result = compute_domain("frequency", Prepared(request.getfixturevalue(target)))
     assert list(result.values) == list(NAMES)
     assert all(v is not None and math.isfinite(v) for v in result.values.values())
 
 
 def test_flare_star_rotation_period(flare_star):
     # GJ 1243 rotates in 0.5927 d (Savanov & Dmitrienko 2011; Hawley et al. 2014).
-    values = frequency.compute(Prepared(flare_star)).values
+    values = compute_domain("frequency", Prepared(flare_star)).values
     assert values["freq_dominant_period"] == pytest.approx(0.5927, rel=0.005)
 
 
 _SUBPROCESS = """
 import sys
 import numpy as np
-from lcfeat.features import frequency, residual
-from lcfeat.features.base import Prepared
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain
 from lcfeat.lightcurve import LightCurve
 arrays = np.load(sys.argv[1])
 lc = LightCurve(kepler_id=1, time=arrays["time"], flux=arrays["flux"],
                 flux_err=arrays["flux_err"], quarter=arrays["quarter"])
-for module in (frequency, residual):
-    print(repr(module.compute(Prepared(lc)).values))
+for domain in ("frequency", "residual"):
+    print(repr(compute_domain(domain, Prepared(lc)).values))
 """
 
 
 def test_same_output_bit_for_bit_across_processes_and_threads(kepler10, tmp_path):
-    here = [repr(module.compute(Prepared(kepler10)).values) for module in (frequency, residual)]
+    here = [repr(compute_domain(domain, Prepared(kepler10)).values)
+            for domain in ("frequency", "residual")]
     arrays = tmp_path / "kepler10.npz"
     np.savez(arrays, time=kepler10.time, flux=kepler10.flux, flux_err=kepler10.flux_err,
              quarter=kepler10.quarter)
@@ -374,7 +376,8 @@ def test_same_output_bit_for_bit_across_processes_and_threads(kepler10, tmp_path
 
 def test_long_baselines_are_null_not_a_hang():
     t = np.array([0.0, 1.0, 2.0, 1e6] * 5).cumsum()
-    values, reasons = frequency.frequency_features(np.sort(t), np.arange(t.size) % 3 + 1.0)
+    result = frequency.frequency_features(np.sort(t), np.arange(t.size) % 3 + 1.0)
+    values, reasons = result.values, result.null_reasons
     assert all(v is None for v in values.values())
     assert "baseline" in reasons["freq_dominant_period"]
 
@@ -385,14 +388,14 @@ def test_long_baselines_are_null_not_a_hang():
 @given(lc=hostile_light_curves())
 def test_hostile_input_gives_finite_values_or_explained_nulls(lc):
     with np.errstate(all="raise"):  # a floating-point warning escaping compute fails
-        result = frequency.compute(Prepared(lc))
+        result = compute_domain("frequency", Prepared(lc))
     assert_policy("frequency", result)
 
 
 @pytest.mark.parametrize("case", NAMED_BAD_CASES)
 def test_named_bad_cases(case):
     flux = named_bad_flux(case)
-    result = frequency.compute(Prepared(make_light_curve(flux)))
+    result = compute_domain("frequency", Prepared(make_light_curve(flux)))
     assert_policy("frequency", result)
     if case != "huge outliers":
         assert all(v is None for v in result.values.values())

@@ -15,15 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lcfeat.features import centroid, shape, statistical, temporal
-from lcfeat.features.base import Prepared
 from lcfeat.features.null_policy import NON_FINITE_REASON, finish
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import BY_DOMAIN, compute_domain, names_in
+from lcfeat.features.spec import DomainResult
 from lcfeat.lightcurve import LightCurve
 from tests.features.conftest import assert_policy
 
-DOMAINS = {"statistical": statistical, "temporal": temporal, "shape": shape,
-           "centroid": centroid}
+DOMAINS = ("statistical", "temporal", "shape", "centroid")
 KEPLER_CADENCE = 0.0204336
 
 BAD_VALUES = [0.0, 1.0, -1.0, 1e300, -1e300, 1e-308, 5e-324, 1.7976931348623157e308,
@@ -70,14 +69,14 @@ def bad_light_curves(draw) -> LightCurve:
                       centroid_null_reason=None if col is not None else "no centroids")
 
 
-@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("domain", DOMAINS)
 @settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(lc=bad_light_curves())
 def test_bad_arrays_give_finite_values_or_explained_nulls(domain, lc):
     # "raise": a floating-point warning escaping a domain (instead of becoming NULL) fails.
     with np.errstate(all="raise"):
-        result = DOMAINS[domain].compute(Prepared(lc))
+        result = compute_domain(domain, Prepared(lc))
     assert_policy(domain, result)
 
 
@@ -100,16 +99,16 @@ def long_contaminated_light_curves(draw) -> LightCurve:
                       centroid_row=300 + 1e-3 * base)
 
 
-@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("domain", DOMAINS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lc=long_contaminated_light_curves())
 def test_long_contaminated_light_curves(domain, lc):
     with np.errstate(all="raise"):
-        result = DOMAINS[domain].compute(Prepared(lc))
+        result = compute_domain(domain, Prepared(lc))
     assert_policy(domain, result)
 
 
-@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("case", ["three points", "constant", "huge outliers", "empty"])
 def test_named_bad_cases(domain, case):
     n = {"three points": 3, "empty": 0}.get(case, 500)
@@ -123,14 +122,14 @@ def test_named_bad_cases(domain, case):
     lc = LightCurve(kepler_id=1, time=time, flux=flux, flux_err=np.full(n, 1e-4),
                     quarter=np.ones(n, dtype=np.int16), centroid_col=flux * 0 + 500.0,
                     centroid_row=flux * 0 + 300.0)
-    assert_policy(domain, DOMAINS[domain].compute(Prepared(lc)))
+    assert_policy(domain, compute_domain(domain, Prepared(lc)))
 
 
 def test_finish_turns_non_finite_into_null_with_reason():
     values = dict.fromkeys(names_in("centroid"), 1.0)
     values["centroid_jitter_max"] = math.inf
     values["centroid_rms_motion"] = math.nan
-    result = finish("centroid", values, {})
+    result = finish(BY_DOMAIN["centroid"], DomainResult(values))
     assert result.values["centroid_jitter_max"] is None
     assert result.values["centroid_rms_motion"] is None
     assert result.null_reasons == {"centroid_jitter_max": NON_FINITE_REASON,
@@ -139,6 +138,6 @@ def test_finish_turns_non_finite_into_null_with_reason():
 
 def test_finish_refuses_null_without_reason_and_unknown_names():
     with pytest.raises(AssertionError, match="without a reason"):
-        finish("centroid", dict.fromkeys(names_in("centroid")), {})
+        finish(BY_DOMAIN["centroid"], DomainResult(dict.fromkeys(names_in("centroid"))))
     with pytest.raises(AssertionError, match="centroid_wobble"):
-        finish("centroid", {"centroid_wobble": 1.0}, {})
+        finish(BY_DOMAIN["centroid"], DomainResult({"centroid_wobble": 1.0}))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lcfeat.features import extract
-from lcfeat.features.base import DomainResult
+from lcfeat.features import extract, registry
 from lcfeat.features.docs import features_markdown
+from lcfeat.features.null_policy import NON_FINITE_REASON, RegistryMismatchError
 from lcfeat.features.registry import DOMAIN_SIZES, DOMAINS, FEATURE_NAMES, FEATURES, names_in
+from lcfeat.features.spec import DomainResult
 from lcfeat.lightcurve import LightCurve
 
 # Copied from FEATURES.md (schema version 1): the column names the deployed database has.
@@ -65,33 +67,30 @@ def _tiny_lc() -> LightCurve:
                       quarter=np.ones(100, dtype=np.int16))
 
 
+def _with_compute(monkeypatch, compute) -> None:
+    """Replace the centroid domain's compute function in the registry."""
+    spec = registry.BY_DOMAIN["centroid"]
+    monkeypatch.setitem(registry.BY_DOMAIN, "centroid", dataclasses.replace(spec, compute=compute))
+
+
 def test_unknown_or_missing_key_fails_loudly(monkeypatch):
-    class Broken:
-        @staticmethod
-        def compute(prepared):
-            values = {name: 1.0 for name in names_in("centroid")[:-1]}
-            values["centroid_wobble"] = 2.0
-            return DomainResult(values)
+    def broken(prepared):
+        values = {name: 1.0 for name in names_in("centroid")[:-1]}
+        values["centroid_wobble"] = 2.0
+        return DomainResult(values)
 
-    monkeypatch.setattr(extract, "_domain_module", lambda domain: Broken)
-    with pytest.raises(extract.RegistryMismatchError, match="centroid_wobble"):
+    _with_compute(monkeypatch, broken)
+    with pytest.raises(RegistryMismatchError, match="centroid_wobble"):
         extract.extract_features(_tiny_lc(), domains=("centroid",))
 
 
-def test_null_without_reason_and_inf_fail_loudly(monkeypatch):
-    class NoReason:
-        @staticmethod
-        def compute(prepared):
-            return DomainResult({name: None for name in names_in("centroid")})
-
-    class Infinite:
-        @staticmethod
-        def compute(prepared):
-            return DomainResult({name: float("inf") for name in names_in("centroid")})
-
-    monkeypatch.setattr(extract, "_domain_module", lambda domain: NoReason)
-    with pytest.raises(extract.RegistryMismatchError, match="without a reason"):
+def test_null_without_reason_fails_loudly_and_inf_becomes_an_explained_null(monkeypatch):
+    _with_compute(monkeypatch,
+                  lambda prepared: DomainResult({name: None for name in names_in("centroid")}))
+    with pytest.raises(RegistryMismatchError, match="without a reason"):
         extract.extract_features(_tiny_lc(), domains=("centroid",))
-    monkeypatch.setattr(extract, "_domain_module", lambda domain: Infinite)
-    with pytest.raises(extract.RegistryMismatchError, match="finite or NULL"):
-        extract.extract_features(_tiny_lc(), domains=("centroid",))
+    _with_compute(monkeypatch, lambda prepared: DomainResult(
+        {name: float("inf") for name in names_in("centroid")}))
+    row = extract.extract_features(_tiny_lc(), domains=("centroid",))
+    assert all(value is None for value in row.values.values())
+    assert set(row.null_reasons.values()) == {NON_FINITE_REASON}

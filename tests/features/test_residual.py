@@ -21,8 +21,8 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf
 
 from lcfeat.features import residual
-from lcfeat.features.base import RESIDUAL_DETREND_WINDOW_DAYS, Prepared
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import RESIDUAL_DETREND_WINDOW_DAYS, Prepared
+from lcfeat.features.registry import compute_domain, names_in
 from tests.features.conftest import KEPLER_CADENCE, assert_policy, make_light_curve
 from tests.features.frequency_residual_strategies import (
     NAMED_BAD_CASES,
@@ -161,7 +161,7 @@ def test_runs_test_of_a_single_run_equals_statsmodels():
 def test_real_residual_tests_equal_statsmodels(request, target):
     prepared = Prepared(request.getfixturevalue(target))
     r, t = prepared.residuals, prepared.residual_time
-    result = residual.compute(prepared)
+    result = compute_domain("residual", prepared)
     assert result.values["resid_run_test_pvalue"] == pytest.approx(
         runstest_1samp(r, cutoff="median")[1], rel=1e-9, abs=1e-300)
     assert result.values["resid_ljung_box_pvalue"] == pytest.approx(
@@ -185,7 +185,8 @@ def test_white_noise_residuals_of_known_sigma():
     n, sigma = 5_000, 1e-3
     noise = sigma * np.random.default_rng(21).standard_normal(n)
     t = 100 + KEPLER_CADENCE * np.arange(n)
-    values, reasons = residual.residual_features(noise, t, 1 + noise)
+    result = residual.residual_features(noise, t, 1 + noise)
+    values, reasons = result.values, result.null_reasons
     assert not reasons
     # std: standard error sigma / sqrt(2n); 4 standard errors.
     standard_error = sigma / math.sqrt(2 * n)
@@ -206,7 +207,7 @@ def test_white_noise_through_the_biweight_detrending():
     over W = 1 d / cadence = 49 cadences leaves var = sigma^2 (1 - 1/W) and r_k = -1/W."""
     n, sigma = 20_000, 1e-3
     flux = 1 + sigma * np.random.default_rng(12).standard_normal(n)
-    result = residual.compute(Prepared(make_light_curve(flux)))
+    result = compute_domain("residual", Prepared(make_light_curve(flux)))
     w = RESIDUAL_DETREND_WINDOW_DAYS / KEPLER_CADENCE
     expected_std = sigma * math.sqrt(1 - 1 / w)
     # 4 standard errors of the std, plus 1% for the biweight's efficiency below the mean's.
@@ -219,7 +220,7 @@ def test_white_noise_through_the_biweight_detrending():
 def test_correlated_residuals_score_high():
     x = 1e-3 * ar1(5000, 0.9, 13)
     t = 100 + KEPLER_CADENCE * np.arange(x.size)
-    values, _ = residual.residual_features(x, t, 1 + x)
+    values = residual.residual_features(x, t, 1 + x).values
     assert values["resid_after_detrend_autocorr"] == pytest.approx(0.9, abs=0.03)
     assert values["resid_ljung_box_pvalue"] < 1e-10
     assert values["resid_run_test_pvalue"] < 1e-10
@@ -251,7 +252,7 @@ def test_slow_variability_is_removed_power_ratio():
     t = 100 + KEPLER_CADENCE * np.arange(4400)
     noise = sigma * np.random.default_rng(16).standard_normal(t.size)
     flux = 1 + amplitude * np.sin(2 * np.pi * t / 10) + noise
-    result = residual.compute(Prepared(make_light_curve(flux, time=t)))
+    result = compute_domain("residual", Prepared(make_light_curve(flux, time=t)))
     w = RESIDUAL_DETREND_WINDOW_DAYS / KEPLER_CADENCE
     # The 1-d biweight follows a 10-d sine; what remains is the noise: ratio =
     # sigma^2 (1 - 1/W) / (sigma^2 + A^2 / 2), within 5% (sampling, biweight efficiency).
@@ -264,7 +265,7 @@ def test_slow_variability_is_removed_power_ratio():
 
 @pytest.mark.parametrize("target", ["kic3342467", "kepler10", "flare_star", "faint_star"])
 def test_real_targets_have_no_nulls(request, target):
-    result = residual.compute(Prepared(request.getfixturevalue(target)))
+    result = compute_domain("residual", Prepared(request.getfixturevalue(target)))
     assert list(result.values) == list(NAMES)
     assert all(v is not None and math.isfinite(v) for v in result.values.values())
     assert not result.null_reasons
@@ -287,14 +288,14 @@ def one_numba_thread():
 @given(lc=hostile_light_curves())
 def test_hostile_input_gives_finite_values_or_explained_nulls(one_numba_thread, lc):
     with np.errstate(all="raise"):  # a floating-point warning escaping compute fails
-        result = residual.compute(Prepared(lc))
+        result = compute_domain("residual", Prepared(lc))
     assert_policy("residual", result)
 
 
 @pytest.mark.parametrize("case", NAMED_BAD_CASES)
 def test_named_bad_cases(case):
     flux = named_bad_flux(case)
-    result = residual.compute(Prepared(make_light_curve(flux)))
+    result = compute_domain("residual", Prepared(make_light_curve(flux)))
     assert_policy("residual", result)
     if case in ("empty", "three points"):
         assert all(v is None for v in result.values.values())

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lcfeat.features import shape
-from lcfeat.features.base import Prepared
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain, names_in
+from lcfeat.lightcurve.robust import MAD_TO_SIGMA, robust_sigma
 
 NAMES = names_in("shape")
 REAL_TARGETS = ["kic3342467", "kepler10", "flare_star", "faint_star"]
@@ -49,7 +49,7 @@ def constructed_light_curve() -> tuple[np.ndarray, dict[str, float]]:
     sigma 1.4826 d. The runs are built from a list of (sign, length).
     """
     d = 1e-4
-    sigma = shape.robust_sigma_about(np.array([-d, d]), 0.0)  # MAD_TO_SIGMA * d
+    sigma = robust_sigma(np.array([-d, d]), 0.0, MAD_TO_SIGMA)  # MAD_TO_SIGMA * d
     runs = [(+1, 7), (-1, 7)] * 30 + [(+1, 31), (-1, 5), (+1, 3), (-1, 29), (+1, 7), (-1, 7)]
     signs = np.concatenate([np.full(n, s) for s, n in runs]).astype(float)
     flux = 1 + d * signs
@@ -76,7 +76,7 @@ def test_known_counts_on_a_constructed_light_curve(light_curve_from):
     flux, expected = constructed_light_curve()
     prepared = Prepared(light_curve_from(flux))
     assert prepared.flux.size == flux.size  # nothing looks like a cosmic ray here
-    values = shape.compute(prepared).values
+    values = compute_domain("shape", prepared).values
     for name in NAMES:
         assert values[name] == pytest.approx(expected[name], rel=1e-9), name
 
@@ -85,7 +85,7 @@ def test_known_counts_on_a_constructed_light_curve(light_curve_from):
 def test_matches_reference_on_real_data(target, request):
     lc = request.getfixturevalue(target)
     prepared = Prepared(lc)
-    result = shape.compute(prepared)
+    result = compute_domain("shape", prepared)
     assert result.null_reasons == {}
     expected = reference(prepared.flux)
     for name in NAMES:
@@ -97,7 +97,7 @@ def test_white_noise_known_rates(light_curve_from):
     (P = 1/2), asymmetry ~0. Tolerances: 5 binomial standard deviations."""
     n = 40_000
     flux = 1 + 1e-3 * np.random.default_rng(17).standard_normal(n)
-    values = shape.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("shape", Prepared(light_curve_from(flux))).values
     p = stats.norm.sf(3.0)
     for name in ("shape_n_high_excursions", "shape_n_low_excursions"):
         assert values[name] == pytest.approx(n * p, abs=5 * math.sqrt(n * p))
@@ -111,7 +111,7 @@ def test_real_dips_reach_the_shape_features(target, request):
     """The deepest raw cadence survives cleaning and sets shape_max_excursion_down."""
     lc = request.getfixturevalue(target)
     prepared = Prepared(lc)
-    values = shape.compute(prepared).values
+    values = compute_domain("shape", prepared).values
     median = np.median(prepared.flux)
     sigma = stats.median_abs_deviation(prepared.flux, scale="normal")
     assert values["shape_max_excursion_down"] == pytest.approx(
@@ -123,17 +123,17 @@ def test_a_cosmic_ray_is_not_a_high_excursion(kepler10):
     not change and the largest upward excursion moves only through the loss of one ordinary
     cadence, which shifts median and MAD by O(1/N) (0.05 robust sigma is ample for N = 4,242;
     with the spike it would be ~1000)."""
-    before = shape.compute(Prepared(kepler10)).values
+    before = compute_domain("shape", Prepared(kepler10)).values
     flux = kepler10.flux.copy()
     flux[flux.size // 2] += 1000 * stats.median_abs_deviation(flux, scale="normal")
-    after = shape.compute(Prepared(dataclasses.replace(kepler10, flux=flux))).values
+    after = compute_domain("shape", Prepared(dataclasses.replace(kepler10, flux=flux))).values
     assert after["shape_n_high_excursions"] == before["shape_n_high_excursions"]
     assert after["shape_max_excursion_up"] == pytest.approx(
         before["shape_max_excursion_up"], abs=0.05)
 
 
 def test_constant_flux(light_curve_from):
-    result = shape.compute(Prepared(light_curve_from(np.full(300, 1.0))))
+    result = compute_domain("shape", Prepared(light_curve_from(np.full(300, 1.0))))
     for name in ("shape_n_high_excursions", "shape_n_low_excursions", "shape_max_excursion_up",
                  "shape_max_excursion_down", "shape_asymmetry"):
         assert result.values[name] is None and "robust sigma is zero" in result.null_reasons[name]
@@ -144,21 +144,21 @@ def test_constant_flux(light_curve_from):
 def test_no_dips_gives_finite_asymmetry(light_curve_from):
     flux = 1 + 1e-4 * np.tile([1.0, -1.0], 200)
     flux[100:115] = 1.01  # a 15-cadence flare, nothing below
-    values = shape.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("shape", Prepared(light_curve_from(flux))).values
     assert values["shape_n_low_excursions"] == 0
     assert values["shape_asymmetry"] == pytest.approx(15 / 16)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_too_few_points(n, light_curve_from):
-    result = shape.compute(Prepared(light_curve_from(1 + np.arange(n, dtype=float))))
+    result = compute_domain("shape", Prepared(light_curve_from(1 + np.arange(n, dtype=float))))
     assert all(v is None for v in result.values.values())
     assert set(result.null_reasons) == set(NAMES)
 
 
 def test_three_points_match_reference(light_curve_from):
     flux = np.array([1.0, 1.002, 0.999])
-    values = shape.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("shape", Prepared(light_curve_from(flux))).values
     expected = reference(flux)
     for name in NAMES:
         assert values[name] == pytest.approx(expected[name], rel=1e-9), name

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from lcfeat.features import statistical
-from lcfeat.features.base import Prepared
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain, names_in
 
 NAMES = names_in("statistical")
 REAL_TARGETS = ["kic3342467", "kepler10", "flare_star", "faint_star"]
@@ -39,7 +39,7 @@ def scipy_reference(flux: np.ndarray) -> dict[str, float]:
 def test_matches_scipy_on_real_data(target, request):
     lc = request.getfixturevalue(target)
     prepared = Prepared(lc)
-    result = statistical.compute(prepared)
+    result = compute_domain("statistical", prepared)
     assert set(result.values) == set(NAMES)
     assert result.null_reasons == {}
     expected = scipy_reference(prepared.flux)
@@ -59,7 +59,7 @@ def test_white_noise_of_known_sigma(light_curve_from):
     """
     n, sigma = 40_000, 1e-3
     flux = 1.0 + sigma * np.random.default_rng(7).standard_normal(n)
-    values = statistical.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("statistical", Prepared(light_curve_from(flux))).values
     se = sigma / math.sqrt(n)
 
     def quantile_se(p: float) -> float:
@@ -90,7 +90,7 @@ def test_uniform_distribution_exact_moments(light_curve_from):
     1e-3 of them), MAD sigma 1.4826 a/2, IQR a, percentiles exactly linear."""
     a = 1e-3
     flux = np.linspace(1 - a, 1 + a, 20_001)
-    values = statistical.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("statistical", Prepared(light_curve_from(flux))).values
     assert values["stat_skewness"] == pytest.approx(0.0, abs=1e-9)
     assert values["stat_kurtosis"] == pytest.approx(-1.2, abs=1e-3)
     assert values["stat_mad"] == pytest.approx(statistical.MAD_TO_SIGMA * a / 2, rel=1e-9)
@@ -111,13 +111,13 @@ def test_a_cosmic_ray_does_not_blow_up_kurtosis(target, where, request):
     the test can fail).
     """
     lc = request.getfixturevalue(target)
-    before = statistical.compute(Prepared(lc)).values
+    before = compute_domain("statistical", Prepared(lc)).values
     sigma = before["stat_std"]
     flux = lc.flux.copy()
     i = int(where * flux.size)
     flux[i] += 1000 * sigma
     spiked = dataclasses.replace(lc, flux=flux)
-    after = statistical.compute(Prepared(spiked)).values
+    after = compute_domain("statistical", Prepared(spiked)).values
     assert abs(after["stat_kurtosis"] - before["stat_kurtosis"]) < 0.01
     assert abs(after["stat_skewness"] - before["stat_skewness"]) < 0.01
     assert stats.kurtosis(flux) - stats.kurtosis(lc.flux) > 1000  # what cleaning prevents
@@ -130,7 +130,7 @@ def test_real_dips_are_kept(target, request):
     stat_range reaches down to it."""
     lc = request.getfixturevalue(target)
     prepared = Prepared(lc)
-    values = statistical.compute(prepared).values
+    values = compute_domain("statistical", prepared).values
     assert prepared.flux.min() == lc.flux.min()
     for i in np.flatnonzero(~prepared.clean_mask):
         assert lc.flux[i] > np.median(lc.flux[max(0, i - 4): i + 5])
@@ -151,7 +151,7 @@ def test_kepler10_transits_survive_cleaning(kepler10):
 
 
 def test_constant_flux_gives_null_moments_with_reason(light_curve_from):
-    result = statistical.compute(Prepared(light_curve_from(np.full(500, 0.1))))
+    result = compute_domain("statistical", Prepared(light_curve_from(np.full(500, 0.1))))
     assert result.values["stat_skewness"] is None
     assert result.values["stat_kurtosis"] is None
     assert "constant" in result.null_reasons["stat_skewness"]
@@ -162,14 +162,14 @@ def test_constant_flux_gives_null_moments_with_reason(light_curve_from):
 
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_too_few_points_is_null_with_reason(n, light_curve_from):
-    result = statistical.compute(Prepared(light_curve_from(np.ones(n) + np.arange(n))))
+    result = compute_domain("statistical", Prepared(light_curve_from(np.ones(n) + np.arange(n))))
     assert all(v is None for v in result.values.values())
     assert set(result.null_reasons) == set(NAMES)
 
 
 def test_three_points_are_exact(light_curve_from):
     flux = np.array([1.0, 1.001, 0.998])
-    values = statistical.compute(Prepared(light_curve_from(flux))).values
+    values = compute_domain("statistical", Prepared(light_curve_from(flux))).values
     expected = scipy_reference(flux)
     for name in NAMES:
         assert values[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-15), name
@@ -179,7 +179,7 @@ def test_huge_values_become_null_not_inf(light_curve_from):
     flux = np.ones(100)
     flux[::2] = 1e300
     flux[1::2] = -1e300
-    result = statistical.compute(Prepared(light_curve_from(flux)))
+    result = compute_domain("statistical", Prepared(light_curve_from(flux)))
     for name, value in result.values.items():
         assert value is None or math.isfinite(value), name
         assert value is not None or result.null_reasons[name]

@@ -12,9 +12,8 @@ from scipy import stats
 from scipy.special import gammaln
 from statsmodels.tsa.stattools import acf, adfuller
 
-from lcfeat.features import temporal
-from lcfeat.features.base import Prepared
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import compute_domain, names_in
 from lcfeat.lightcurve import quality_bitmask
 
 NAMES = names_in("temporal")
@@ -41,7 +40,7 @@ def bartlett_sd(phi: float, k: int, n: int) -> float:
 
 
 def values_of(lc) -> dict:
-    return temporal.compute(Prepared(lc)).values
+    return compute_domain("temporal", Prepared(lc)).values
 
 
 # --- sampling -------------------------------------------------------------------------------
@@ -309,7 +308,7 @@ def test_stationarity_on_known_processes(light_curve_from):
 
 
 def test_constant_flux_nulls_with_reasons(light_curve_from):
-    result = temporal.compute(Prepared(light_curve_from(np.full(5000, 1.0))))
+    result = compute_domain("temporal", Prepared(light_curve_from(np.full(5000, 1.0))))
     for name in (*LAGS, "temp_memory_coefficient", "temp_trend_strength",
                  "temp_stationarity_pvalue"):
         assert result.values[name] is None, name
@@ -318,7 +317,7 @@ def test_constant_flux_nulls_with_reasons(light_curve_from):
 
 
 def test_three_points(light_curve_from):
-    result = temporal.compute(Prepared(light_curve_from(np.array([1.0, 1.001, 0.999]))))
+    result = compute_domain("temporal", Prepared(light_curve_from(np.array([1.0, 1.001, 0.999]))))
     assert result.values["temp_n_points"] == 3
     assert result.values["temp_trend_strength"] == pytest.approx(
         stats.linregress(100 + KEPLER_CADENCE * np.arange(3), [1.0, 1.001, 0.999]).rvalue ** 2)

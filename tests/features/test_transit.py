@@ -12,11 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lcfeat.features import transit
-from lcfeat.features.base import Prepared
-from lcfeat.features.registry import EXTRA_NAMES, names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import EXTRA_NAMES, compute_domain, names_in
 from lcfeat.lightcurve import LightCurve
-from lcfeat.search import injection
+from lcfeat.study import injection
 
 NAMES = names_in("transit")
 # Kepler-10 b (Dumusque et al. 2014): P = 0.8374907 d, T0 = BKJD 131.57375, 1.81 h,
@@ -34,12 +33,12 @@ def _all(result) -> dict:
 
 @pytest.fixture(scope="module")
 def kepler10_result(kepler10):
-    return transit.compute(Prepared(kepler10))
+    return compute_domain("transit", Prepared(kepler10))
 
 
 @pytest.fixture(scope="module")
 def quiet_result(faint_star):
-    return transit.compute(Prepared(faint_star))
+    return compute_domain("transit", Prepared(faint_star))
 
 
 def _box_dips(lc, period, epoch, duration, depth, phase_depths=None):
@@ -103,7 +102,7 @@ def test_depth_and_timing_consistency_known_answers(light_curve_from):
     noise = 1.0 + 1e-3 * rng.standard_normal(n)
     lc = light_curve_from(noise)
     period, epoch, duration, depth = 3.3, 101.0, 0.125, 3e-3
-    result = transit.compute(Prepared(_box_dips(lc, period, epoch, duration, depth)))
+    result = compute_domain("transit", Prepared(_box_dips(lc, period, epoch, duration, depth)))
     v = result.values
     assert v["transit_bls_period"] == pytest.approx(period, rel=1e-3)
     # Each single-transit depth has error sigma / sqrt(6 cadences) = 4.1e-4: the scatter over
@@ -118,7 +117,7 @@ def test_depth_and_timing_consistency_known_answers(light_curve_from):
     for k in range(int((t[-1] - epoch) / period) + 1):
         centre = epoch + k * period + 0.25 * duration * math.sin(2 * math.pi * k / 7.0)
         flux[np.abs(t - centre) < 0.5 * duration] *= 1.0 - depth
-    wobbly = transit.compute(Prepared(dataclasses.replace(lc, flux=flux))).values
+    wobbly = compute_domain("transit", Prepared(dataclasses.replace(lc, flux=flux))).values
     assert wobbly["transit_bls_period"] == pytest.approx(period, rel=2e-3)
     assert 0.12 < wobbly["transit_timing_consistency"] < 0.3
 
@@ -135,7 +134,7 @@ def test_eclipsing_binary_alternating_depths_flagged(faint_star, secondary, cons
         body = injection.Injection(period, epoch + phase * period, math.sqrt(depth),
                                    injection.a_over_rs(period), 0.0)
         flux *= injection.transit_model(clean.time, body)
-    result = transit.compute(Prepared(dataclasses.replace(clean, flux=flux)))
+    result = compute_domain("transit", Prepared(dataclasses.replace(clean, flux=flux)))
     v = _all(result)
     assert v["transit_bls_period"] == pytest.approx(period / 2, rel=1e-3)
     assert v["transit_odd_even_consistent"] == consistent
@@ -171,7 +170,7 @@ def test_planets_of_a_flaring_star_are_recovered(flare_star):
 def test_implied_radius_and_plausibility(faint_star, depth, plausible):
     """The faint star's header radius is 2.615 R_sun: a 1% dip is a 2.5 R_Jup body."""
     lc = _box_dips(faint_star, 4.2, faint_star.time[0] + 1.0, 0.15, depth)
-    v = transit.compute(Prepared(lc)).values
+    v = compute_domain("transit", Prepared(lc)).values
     expected = math.sqrt(depth) * faint_star.stellar["radius"] * 695_700 / 71_492
     assert v["transit_implied_r_planet_rjup"] == pytest.approx(expected, rel=0.1)
     assert v["transit_physically_plausible"] == plausible
@@ -179,7 +178,7 @@ def test_implied_radius_and_plausibility(faint_star, depth, plausible):
 
 def test_no_stellar_radius_gives_null_with_reason(kepler10):
     lc = dataclasses.replace(kepler10, stellar={})
-    result = transit.compute(Prepared(lc))
+    result = compute_domain("transit", Prepared(lc))
     for name in ("transit_implied_r_planet_rjup", "transit_physically_plausible"):
         assert result.values[name] is None
         assert "radius" in result.null_reasons[name]
@@ -195,7 +194,7 @@ def test_degenerate_light_curves_give_nulls_with_reasons(light_curve_from, kind)
         lc = light_curve_from(np.ones(3000))
     else:  # 12 hours: not two cycles of the shortest period
         lc = light_curve_from(1.0 + 1e-3 * np.random.default_rng(1).standard_normal(24))
-    result = transit.compute(Prepared(lc))
+    result = compute_domain("transit", Prepared(lc))
     assert all(result.values[name] is None for name in NAMES)
     assert all(result.null_reasons[name] for name in NAMES)
 
@@ -204,14 +203,14 @@ def test_nan_cadences_are_ignored(light_curve_from):
     rng = np.random.default_rng(9)
     flux = 1.0 + 1e-3 * rng.standard_normal(3000)
     flux[::97] = np.nan
-    result = transit.compute(Prepared(light_curve_from(flux)))
+    result = compute_domain("transit", Prepared(light_curve_from(flux)))
     for name, value in result.values.items():
         assert value is None or math.isfinite(value), name
     assert result.values["transit_bls_period"] is not None
 
 
 def test_same_input_same_output(kepler10, kepler10_result):
-    again = transit.compute(Prepared(kepler10))
+    again = compute_domain("transit", Prepared(kepler10))
     assert again.values == kepler10_result.values
     assert again.extras == kepler10_result.extras
 
@@ -247,7 +246,7 @@ def hostile_light_curves(draw):
 def test_hostile_input_never_raises_nor_gives_inf(lc):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = transit.compute(Prepared(lc))
+        result = compute_domain("transit", Prepared(lc))
     assert tuple(result.values) == NAMES
     for name, value in result.values.items():
         if value is None:

@@ -10,9 +10,9 @@ import sys
 import time
 
 from lcfeat.archive import open_archive
-from lcfeat.executors import DaskExecutor
 from lcfeat.features.registry import FEATURE_NAMES
 from lcfeat.pipeline import RunSettings, run_pipeline
+from lcfeat.pipeline.executors import DaskExecutor
 from lcfeat.store import Store
 from tests.conftest import ARCHIVE
 

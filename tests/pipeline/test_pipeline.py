@@ -11,9 +11,9 @@ import pytest
 
 from lcfeat.archive import open_archive
 from lcfeat.cli import main
-from lcfeat.executors import LocalExecutor
 from lcfeat.features.registry import FEATURE_NAMES
 from lcfeat.pipeline import RunSettings, run_pipeline
+from lcfeat.pipeline.executors import LocalExecutor
 from lcfeat.store import Store
 from tests.conftest import ARCHIVE, TEST_DATA
 from tests.pipeline import workers

@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from lcfeat.executors import Outcome, Task, run_task
+from lcfeat.pipeline.executors import Outcome, Task, run_task
 
 #: Targets whose worker process is killed (SIGKILL) on every attempt.
 ALWAYS_KILLED = {10001893}

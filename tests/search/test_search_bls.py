@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from astropy.timeseries import BoxLeastSquares
 
-from lcfeat.features.base import Prepared
+from lcfeat.features.prepared import Prepared
 from lcfeat.lightcurve import read_light_curve
+from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search.bls import bls_binned, bls_slow
-from lcfeat.search.core import detrended, robust_sigma
+from lcfeat.search.detrend import detrended
 
 ARCHIVE = Path(__file__).resolve().parents[2] / "data" / "archive"
 KEPLER10_B_PERIOD = 0.8374907  # Dumusque et al. 2014

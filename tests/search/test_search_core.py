@@ -9,22 +9,24 @@ import numpy as np
 import pytest
 from astropy.timeseries import BoxLeastSquares, LombScargle
 
-from lcfeat.features.base import Prepared
+from lcfeat.features.prepared import Prepared
 from lcfeat.lightcurve import LightCurve, read_light_curve
+from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search.core import (
     DEPTH_CHI2_PVALUE,
+    depth_chi2_pvalue,
+    search_detrended,
+    whitened_snr,
+)
+from lcfeat.search.detrend import (
     RED_NOISE_MAX,
     TREND_WINDOW_D,
     TREND_WINDOWS_D,
     _biweight_detrended,
-    depth_chi2_pvalue,
     detrend_for_search,
     detrend_ladder,
     flare_mask,
     has_flares,
-    robust_sigma,
-    search_transits,
-    whitened_snr,
 )
 from lcfeat.search.epochs import SingleTransits
 
@@ -47,7 +49,7 @@ def light_curve(kepler_id: int) -> LightCurve:
 def search(kepler_id: int):
     prepared = Prepared(light_curve(kepler_id))
     detrended = detrend_for_search(prepared.time, prepared.flux)
-    result = search_transits(detrended.time, detrended.y, max_duration=detrended.max_duration)
+    result = search_detrended(detrended.time, detrended.y, max_duration=detrended.max_duration)
     return detrended, result
 
 
@@ -123,7 +125,7 @@ def test_koi3278_finds_the_occultation_not_the_pulses():
     prepared = Prepared(light_curve(3342467))
     plain = _biweight_detrended(prepared.time, prepared.flux, TREND_WINDOW_D, None)
     assert plain.red_noise > RED_NOISE_MAX  # why the rotation had to be removed
-    plain_result = search_transits(plain.time, plain.y)
+    plain_result = search_detrended(plain.time, plain.y)
     freq, power = LombScargle(prepared.time, prepared.flux).autopower(
         minimum_frequency=1 / 30, maximum_frequency=2, samples_per_peak=5)
     rotation = 1 / freq[np.argmax(power)]
@@ -137,7 +139,7 @@ def test_white_noise_gives_a_weak_peak():
     rng = np.random.default_rng(5)
     t = np.arange(0.0, 90.0, 0.020434)
     y = rng.normal(0.0, 1e-3, t.size)
-    result = search_transits(t, y)
+    result = search_detrended(t, y)
     _, kepler10 = search(11904151)
     assert result.candidate.snr < 7.1  # Kepler's detection threshold
     assert result.sde < kepler10.sde
@@ -165,7 +167,7 @@ def test_fast_rotator_is_prewhitened_and_its_planet_found():
     flux[np.abs((t - 1.3 + 1.65) % 3.3 - 1.65) < 0.06] -= 2.5e-3
     detrended = detrend_for_search(t, flux)
     assert detrended.prewhitened_period == pytest.approx(0.73, rel=0.01)
-    result = search_transits(detrended.time, detrended.y, max_duration=detrended.max_duration)
+    result = search_detrended(detrended.time, detrended.y, max_duration=detrended.max_duration)
     assert result.candidate.period == pytest.approx(3.3, rel=1e-3)
 
 
@@ -204,7 +206,7 @@ def test_whitened_snr_is_the_snr_for_white_noise():
     """Block means of white noise scatter as sigma / sqrt(n): the ratio is 1 within the
     robust scatter's sampling error over ~700 blocks (~5%); 10% stated."""
     t, y = _white_with_dips([1e-3] * 30)
-    result = search_transits(t, y)
+    result = search_detrended(t, y)
     cand = result.candidate
     assert whitened_snr(cand, y, robust_sigma(y), 0.020434) == pytest.approx(cand.snr, rel=0.1)
 

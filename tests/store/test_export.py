@@ -15,8 +15,8 @@ import pytest
 from lcfeat.cli import main
 from lcfeat.features.extract import FeatureRow
 from lcfeat.features.registry import EXTRAS, FEATURE_NAMES, FEATURES
-from lcfeat.provenance import RunRecord, save_run
 from lcfeat.store import BatchLog, Store
+from lcfeat.store.provenance import RunRecord, save_run
 
 
 def _rows() -> list[FeatureRow]:

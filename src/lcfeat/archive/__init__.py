@@ -26,10 +26,8 @@ from lcfeat.archive.mirror import (
     find_lightkurve_kepler_dir,
 )
 from lcfeat.archive.verify import VerifyResult, verify_file
+from lcfeat.config import ENV_ARCHIVE, ENV_CACHE
 from lcfeat.errors import ArchiveError, ConfigurationError
-
-ENV_ARCHIVE = "LCFEAT_ARCHIVE"
-ENV_CACHE = "LCFEAT_CACHE"
 
 __all__ = [
     "Archive",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lcfeat.errors import LcfeatError
-from lcfeat.targets import check_kic
+from lcfeat.targets.ids import check_kic
 
 log = logging.getLogger(__name__)
 

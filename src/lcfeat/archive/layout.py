@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from lcfeat.targets import check_kic
+from lcfeat.targets.ids import check_kic
 
 #: MAST's public Kepler light-curve tree.
 MAST_LIGHTCURVES_URL = "https://archive.stsci.edu/pub/kepler/lightcurves/"
@@ -115,3 +115,9 @@ def lightkurve_folder_kic(folder_name: str) -> int | None:
     """The KIC id of a lightkurve long-cadence download folder (``kplrN_lc_Q...``), else None."""
     match = _LIGHTKURVE_FOLDER.fullmatch(folder_name)
     return int(match["kic"]) if match else None
+
+
+def targets_in_folder(root: Path) -> list[int]:
+    """Every KIC id with a long-cadence file in a MAST-layout folder (NNNN/NNNNNNNNN/...)."""
+    names = (parse_llc_name(path.name) for path in root.glob("*/*/kplr*_llc.fits"))
+    return sorted({name.kepler_id for name in names if name is not None})

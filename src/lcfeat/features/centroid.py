@@ -13,11 +13,29 @@ import logging
 
 import numpy as np
 
-from lcfeat.features.base import DomainResult, Prepared, Value
-from lcfeat.features.null_policy import finish
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, Value, declare
 
 DOMAIN = "centroid"
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "MOM_CENTR1/MOM_CENTR2 of the cadences kept by the quality mask (cadences "
+    "whose centroid is NaN skipped)"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("centroid_jitter_mean", "pixel",
+     "mean distance of each cadence's flux-weighted centroid from its quarter's median "
+     "centroid", "MOM_CENTR1/MOM_CENTR2, Kepler Archive Manual KDMC-10008"),
+    ("centroid_jitter_std", "pixel",
+     "standard deviation of those distances", "MOM_CENTR1/MOM_CENTR2"),
+    ("centroid_jitter_max", "pixel",
+     "maximum of those distances", "MOM_CENTR1/MOM_CENTR2"),
+    ("centroid_rms_motion", "pixel",
+     "root mean square of the cadence-to-cadence centroid displacement within a quarter",
+     "MOM_CENTR1/MOM_CENTR2"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 MIN_POINTS = 2
 
 log = logging.getLogger(__name__)
@@ -31,14 +49,13 @@ def quarter_bounds(quarter: np.ndarray) -> np.ndarray:
 
 def centroid_features(
     col: np.ndarray, row: np.ndarray, quarter: np.ndarray
-) -> tuple[dict[str, Value], dict[str, str]]:
-    names = names_in(DOMAIN)
+) -> DomainResult:
     ok = np.isfinite(col) & np.isfinite(row)
     if not ok.all():
         col, row, quarter = col[ok], row[ok], quarter[ok]
     if col.size < MIN_POINTS:
-        reason = f"{col.size} cadences with a finite centroid, fewer than {MIN_POINTS}"
-        return dict.fromkeys(names), dict.fromkeys(names, reason)
+        return DomainResult.all_null(
+            NAMES, f"{col.size} cadences with a finite centroid, fewer than {MIN_POINTS}")
 
     bounds = quarter_bounds(quarter)
     lengths = np.diff(bounds)
@@ -60,13 +77,12 @@ def centroid_features(
         "centroid_jitter_std": float(np.std(distance)),
         "centroid_jitter_max": float(np.max(distance)),
     }
-    reasons: dict[str, str] = {}
+    result = DomainResult(values)
     if step2.size:
         values["centroid_rms_motion"] = float(np.sqrt(np.mean(step2)))
     else:
-        values["centroid_rms_motion"] = None
-        reasons["centroid_rms_motion"] = "no two consecutive cadences in the same quarter"
-    return values, reasons
+        result.set_null(("centroid_rms_motion",), "no two consecutive cadences in the same quarter")
+    return result
 
 
 def compute(prepared: Prepared) -> DomainResult:
@@ -74,10 +90,13 @@ def compute(prepared: Prepared) -> DomainResult:
     if lc.centroid_col is None or lc.centroid_row is None:
         reason = lc.centroid_null_reason or "light curve has no centroid columns"
         log.warning("KIC %s: centroid features are NULL: %s", lc.kepler_id, reason)
-        return DomainResult.all_null(names_in(DOMAIN), reason)
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
-        values, reasons = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter)
-    if any(v is None for v in values.values()):
+        return DomainResult.all_null(NAMES, reason)
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
+        result = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter)
+    if result.null_reasons:
         log.warning("KIC %s: some centroid features are NULL: %s", lc.kepler_id,
-                    "; ".join(sorted(set(reasons.values()))))
-    return finish(DOMAIN, values, reasons)
+                    "; ".join(sorted(set(result.null_reasons.values()))))
+    return result
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

@@ -1,23 +1,17 @@
-"""Run every domain on one light curve and check the result against the registry."""
+"""Run every domain on one light curve: the `FeatureRow` of a target."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import math
 import time
 from dataclasses import dataclass, field
-from types import ModuleType
 
-from lcfeat.features.base import DomainResult, Prepared
-from lcfeat.features.registry import DOMAINS, EXTRA_NAMES, FEATURE_NAMES, names_in
-from lcfeat.lightcurve import LightCurve
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.registry import DOMAINS, FEATURE_NAMES, compute_domain
+from lcfeat.lightcurve.model import LightCurve
+from lcfeat.targets.ids import format_target_id
 
 log = logging.getLogger(__name__)
-
-
-class RegistryMismatchError(AssertionError):
-    """A domain returned a key the registry does not define, or left one out: a bug."""
 
 
 @dataclass
@@ -45,39 +39,10 @@ class FeatureRow:
         return sum(v is not None for v in self.values.values())
 
 
-def format_target_id(kepler_id: int) -> str:
-    """`KIC <integer>` without zero padding, as the deployed database stores it."""
-    return f"KIC {int(kepler_id)}"
-
-
-def _domain_module(domain: str) -> ModuleType:
-    return importlib.import_module(f"lcfeat.features.{domain}")
-
-
-def _validated(domain: str, result: DomainResult) -> DomainResult:
-    expected = set(names_in(domain))
-    got = set(result.values)
-    if got != expected:
-        raise RegistryMismatchError(
-            f"domain {domain}: unknown keys {sorted(got - expected)}, "
-            f"missing keys {sorted(expected - got)}"
-        )
-    unknown_extras = set(result.extras) - set(EXTRA_NAMES)
-    if unknown_extras:
-        raise RegistryMismatchError(f"domain {domain}: unknown extras {sorted(unknown_extras)}")
-    for name, value in result.values.items():
-        if value is None:
-            if name not in result.null_reasons:
-                raise RegistryMismatchError(f"{name} is NULL without a reason")
-        elif not math.isfinite(value):
-            raise RegistryMismatchError(f"{name} = {value}: features are finite or NULL")
-    return result
-
-
 def extract_features(
     lc: LightCurve, domains: tuple[str, ...] = DOMAINS
 ) -> FeatureRow:
-    """All features of `lc` (or of the chosen domains) as a validated `FeatureRow`."""
+    """All features of `lc` (or of the chosen domains) as a `FeatureRow`."""
     started = time.perf_counter()
     prepared = Prepared(lc)
     values: dict[str, float | None] = {}
@@ -86,10 +51,10 @@ def extract_features(
     timings: dict[str, float] = {}
     for domain in domains:
         t0 = time.perf_counter()
-        result = _validated(domain, _domain_module(domain).compute(prepared))
+        result = compute_domain(domain, prepared)
         timings[domain] = time.perf_counter() - t0
-        values.update({k: (None if v is None else float(v)) for k, v in result.values.items()})
-        reasons.update({k: r for k, r in result.null_reasons.items() if values.get(k) is None})
+        values.update(result.values)
+        reasons.update(result.null_reasons)
         extras.update(result.extras)
     if domains == DOMAINS and tuple(values) != FEATURE_NAMES:
         values = {name: values[name] for name in FEATURE_NAMES}

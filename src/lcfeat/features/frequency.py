@@ -18,13 +18,71 @@ from numba import njit
 from scipy.optimize import brentq
 from scipy.special import gammaln
 
-from lcfeat.features.base import DomainResult, Prepared, Value
 from lcfeat.features.frequency_periodogram import lombscargle_centred
-from lcfeat.features.null_policy import finish, finite_cadences
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, declare
+from lcfeat.lightcurve.robust import finite_cadences
 
 DOMAIN = "frequency"
-NAMES = names_in(DOMAIN)
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "normalised PDCSAP flux with positive outliers removed; classic Lomb-Scargle "
+    "periodogram (mean subtracted, no floating mean: astropy LombScargle(fit_mean=False)) on "
+    "the fixed grid k / (5 x baseline) from 1/baseline to 24 d^-1 (5 points per resolution "
+    "element), by a non-uniform FFT that matches astropy's exact sums"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("freq_dominant_period", "d",
+     "period of the highest Lomb-Scargle peak (standard normalisation) on the grid "
+     "from 1/baseline to 24 d^-1", "astropy.timeseries.LombScargle"),
+    ("freq_dominant_power", "dimensionless",
+     "Lomb-Scargle power (standard normalisation, 0..1) of the highest peak",
+     "astropy.timeseries.LombScargle"),
+    ("freq_period_snr", "dimensionless",
+     "highest peak power divided by the median power of the periodogram",
+     "Lomb-Scargle periodogram"),
+    ("freq_n_significant_peaks", "count",
+     "number of local maxima of the periodogram at or above the power whose false-alarm "
+     "probability is 0.01 (Baluev 2008 bound with fmax = 24 d^-1, as astropy "
+     "false_alarm_level(method='baluev')); sidelobes of strong peaks count too",
+     "Baluev 2008, MNRAS 385, 1279"),
+    ("freq_spectral_entropy", "dimensionless",
+     "Shannon entropy of the periodogram normalised to unit sum, divided by log(number of "
+     "frequencies): 1 for a flat spectrum, 0 for a single line, 1 - 0.42 / ln(number of "
+     "frequencies) expected for white noise",
+     "Inouye et al. 1991"),
+    ("freq_low_freq_power", "fraction",
+     "fraction of the summed periodogram power at frequencies below 1 d^-1",
+     "Lomb-Scargle periodogram"),
+    ("freq_high_freq_power", "fraction",
+     "fraction of the summed periodogram power at frequencies of 1 d^-1 and above",
+     "Lomb-Scargle periodogram"),
+    ("freq_power_ratio", "dimensionless",
+     "freq_low_freq_power divided by freq_high_freq_power (NULL when the latter is 0)",
+     "Lomb-Scargle periodogram"),
+    ("freq_harmonic_count", "count",
+     "how many of the harmonics 2f, 3f, 4f of the dominant frequency f (those up to "
+     "24 d^-1) have an amplitude above 4 standard errors in a simultaneous least-squares "
+     "fit of a constant and sines and cosines at f and its harmonics to the flux (a "
+     "periodogram threshold at nf would count the spectral leakage of a strong f)",
+     "Debosscher et al. 2007, A&A 475, 1159 (harmonic fit)"),
+    ("freq_quasi_periodic_score", "dimensionless",
+     "coherence of the dominant peak: periodogram power within 1/baseline of the peak "
+     "frequency divided by that within 10/baseline; about 0.9 for a strictly periodic "
+     "signal (the main lobe of the spectral window), down to about 0.1 for noise or a "
+     "signal whose coherence time is much shorter than the baseline (spots, granulation, "
+     "damped oscillations). Robust, unlike a half-maximum width, to the spiky "
+     "periodogram of a stochastic signal",
+     "e.g. McQuillan et al. 2013"),
+    ("freq_is_instrumental_alias", "flag",
+     "1.0 when the dominant frequency is within 2% (or half a resolution element, "
+     "0.5/baseline, if larger) of n / P for a documented Kepler instrumental period P "
+     "occurring in the observed quarters and its harmonics n = 1..3 (see "
+     "lcfeat.features.frequency.INSTRUMENTAL_PERIODS), else 0.0",
+     "Kepler Data Characteristics Handbook KSCI-19040"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 
 #: Highest grid frequency (d^-1): just under the long-cadence Nyquist frequency, 24.47 d^-1.
 MAX_FREQUENCY = 24.0
@@ -325,30 +383,33 @@ def _grid(baseline: float) -> tuple[float, int, int]:
 
 def frequency_features(
     time: np.ndarray, flux: np.ndarray, quarters: set[int] | None = None
-) -> tuple[dict[str, Value], dict[str, str]]:
+) -> DomainResult:
     """The 11 features of finite `time` (d) and `flux`; `quarters` selects the instrumental
     periods that apply (None: all)."""
     n = int(time.size)
     if n < MIN_POINTS:
-        return _all_null(f"{n} clean cadences, fewer than the {MIN_POINTS} the periodogram needs")
+        return DomainResult.all_null(
+            NAMES, f"{n} clean cadences, fewer than the {MIN_POINTS} the periodogram needs")
     baseline = float(time.max() - time.min())
     if not baseline > 0.0:
-        return _all_null("all cadences at one time: no baseline for a periodogram")
+        return DomainResult.all_null(
+            NAMES, "all cadences at one time: no baseline for a periodogram")
     n_frequencies = OVERSAMPLING * MAX_FREQUENCY * baseline
     if n_frequencies > MAX_GRID_FREQUENCIES:
-        return _all_null(
+        return DomainResult.all_null(NAMES,
             f"baseline {baseline:.6g} d needs a grid of {n_frequencies:.3g} frequencies, over the "
             f"{MAX_GRID_FREQUENCIES} allowed (Kepler's longest baseline is about 1,470 d)"
         )
     df, k_first, k_last = _grid(baseline)
     if k_last - k_first < 2:
-        return _all_null(f"baseline {baseline:.6g} d is too short for a grid reaching 24 d^-1")
+        return DomainResult.all_null(
+            NAMES, f"baseline {baseline:.6g} d is too short for a grid reaching 24 d^-1")
     # The standard-normalised power is scale-free: scale to [-1, 1] so nothing can overflow.
     scale = float(np.max(np.abs(flux)))
     y = flux / scale if scale > 0.0 else flux.copy()
     y -= y.mean()
     if not np.any(y):
-        return _all_null("constant flux: the periodogram is undefined")
+        return DomainResult.all_null(NAMES, "constant flux: the periodogram is undefined")
 
     t_rel = time - time.min()
     power = lombscargle_centred(t_rel, y, df, k_first, k_last)
@@ -358,44 +419,44 @@ def frequency_features(
     peak_frequency = (k_first + best) * df
     peak_power = float(power[best])
 
-    values: dict[str, Value] = dict.fromkeys(NAMES)
-    reasons: dict[str, str] = {}
-    values["freq_dominant_period"] = 1.0 / peak_frequency
-    values["freq_dominant_power"] = peak_power
-    values["freq_n_significant_peaks"] = float(n_peaks)
+    result = DomainResult({})
+    result.values["freq_dominant_period"] = 1.0 / peak_frequency
+    result.values["freq_dominant_power"] = peak_power
+    result.values["freq_n_significant_peaks"] = float(n_peaks)
     if total > 0.0:
         # H = -sum p_i ln p_i with p_i = P_i / total, = ln(total) - sum P ln P / total.
         entropy = (math.log(total) - p_log_p / total) / math.log(power.size)
-        values["freq_spectral_entropy"] = min(max(entropy, 0.0), 1.0)
+        result.values["freq_spectral_entropy"] = min(max(entropy, 0.0), 1.0)
         high = total - low
-        values["freq_low_freq_power"] = low / total
-        values["freq_high_freq_power"] = high / total
+        result.values["freq_low_freq_power"] = low / total
+        result.values["freq_high_freq_power"] = high / total
         if high > 0.0:
-            values["freq_power_ratio"] = low / high
+            result.values["freq_power_ratio"] = low / high
         else:
-            reasons["freq_power_ratio"] = "no power at or above 1 d^-1"
-        values["freq_quasi_periodic_score"] = _coherence(power, best)
+            result.set_null(("freq_power_ratio",), "no power at or above 1 d^-1")
+        result.values["freq_quasi_periodic_score"] = _coherence(power, best)
     else:
-        for name in (
-            "freq_spectral_entropy", "freq_low_freq_power", "freq_high_freq_power",
-            "freq_power_ratio", "freq_quasi_periodic_score",
-        ):
-            reasons[name] = "the periodogram is zero everywhere"
+        result.set_null(
+            ("freq_spectral_entropy", "freq_low_freq_power", "freq_high_freq_power",
+             "freq_power_ratio", "freq_quasi_periodic_score"),
+            "the periodogram is zero everywhere",
+        )
     harmonics = harmonic_count(t_rel, y, peak_frequency)
     if harmonics is None:
-        reasons["freq_harmonic_count"] = "the harmonic fit at the dominant frequency is degenerate"
+        result.set_null(("freq_harmonic_count",),
+                        "the harmonic fit at the dominant frequency is degenerate")
     else:
-        values["freq_harmonic_count"] = float(harmonics)
-    values["freq_is_instrumental_alias"] = float(
+        result.values["freq_harmonic_count"] = float(harmonics)
+    result.values["freq_is_instrumental_alias"] = float(
         is_instrumental(1.0 / peak_frequency, baseline, quarters)
     )
     # Last, as it reorders `power` in place (a copy would be one more large array to fault in).
     median = _median_in_place(power)
     if median > 0.0:
-        values["freq_period_snr"] = peak_power / median
+        result.values["freq_period_snr"] = peak_power / median
     else:
-        reasons["freq_period_snr"] = "median periodogram power is 0"
-    return values, reasons
+        result.set_null(("freq_period_snr",), "median periodogram power is 0")
+    return result
 
 
 def _median_in_place(x: np.ndarray) -> float:
@@ -409,13 +470,11 @@ def _median_in_place(x: np.ndarray) -> float:
     return float((x[half - 1] + x[half]) / 2.0)
 
 
-def _all_null(reason: str) -> tuple[dict[str, Value], dict[str, str]]:
-    return dict.fromkeys(NAMES), dict.fromkeys(NAMES, reason)
-
-
 def compute(prepared: Prepared) -> DomainResult:
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         time, flux = finite_cadences(prepared.time, prepared.flux)
         quarters = {int(q) for q in np.unique(prepared.quarter)}
-        values, reasons = frequency_features(time, flux, quarters)
-    return finish(DOMAIN, values, reasons)
+        return frequency_features(time, flux, quarters)
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

@@ -13,12 +13,50 @@ import numpy as np
 from numba import njit
 from scipy import stats
 
-from lcfeat.features.base import SEGMENT_GAP_DAYS, DomainResult, Prepared, Value
-from lcfeat.features.null_policy import finish, finite_cadences
-from lcfeat.features.registry import names_in
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, declare
+from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, finite_cadences, robust_sigma
 
 DOMAIN = "residual"
-NAMES = names_in(DOMAIN)
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "the cleaned flux divided by its wotan biweight trend (window 1 d)"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("resid_after_detrend_std", "relative flux",
+     "standard deviation of the detrended flux (flux / biweight trend - 1)",
+     "wotan.flatten(method='biweight'), Hippke et al. 2019"),
+    ("resid_after_detrend_autocorr", "dimensionless",
+     "lag-1 sample autocorrelation of the residuals over consecutive cadences in the same "
+     "continuous segment: sum of (r_i - mean)(r_i+1 - mean) over those pairs divided by "
+     "the sum of (r_i - mean)^2",
+     "Box, Jenkins & Reinsel, sect. 2.1"),
+    ("resid_structure_score", "dimensionless",
+     "mean of three numbers in [0, 1]: |resid_after_detrend_autocorr| and, for the "
+     "Ljung-Box and runs-test p-values p, min(1, -log10(p) / 10): about 0.03 for white "
+     "residuals (1 - p would average 0.5), 1 for strongly structured ones",
+     "lcfeat definition"),
+    ("resid_power_ratio", "dimensionless",
+     "variance of the residuals divided by the variance of the cleaned flux",
+     "lcfeat definition"),
+    ("resid_entropy", "bit",
+     "Shannon entropy of the histogram of residuals in 32 equal bins spanning the median "
+     "+-5 robust sigma (1.4826 MAD; outside values in the end bins), in bits (at most 5)",
+     "Shannon 1948"),
+    ("resid_run_test_pvalue", "probability",
+     "two-sided p-value of the Wald-Wolfowitz runs test of residual >= median (normal "
+     "approximation)", "statsmodels.sandbox.stats.runs.runstest_1samp(cutoff='median')"),
+    ("resid_ljung_box_pvalue", "probability",
+     "p-value of the Ljung-Box test at lag 10 on the residuals",
+     "statsmodels.stats.diagnostic.acorr_ljungbox"),
+    ("resid_complexity", "dimensionless",
+     "Lempel-Ziv (1976) complexity (number of components of the exhaustive history, as "
+     "counted by Kaspar & Schuster) of residual > median, computed in linear time with a "
+     "suffix automaton, times log2(n) / n (about 1 for random bits, near 0 for periodic)",
+     "Lempel & Ziv 1976; Kaspar & Schuster 1987, Phys. Rev. A 36, 842"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 
 #: Fewer residuals than this give NULL.
 MIN_POINTS = 20
@@ -224,7 +262,7 @@ def histogram_entropy(x: np.ndarray, median: float | None = None) -> float | Non
     """Shannon entropy (bits) of x in ENTROPY_BINS equal bins spanning median +- 5 robust
     sigma (1.4826 MAD), values outside in the end bins; None when the robust sigma is 0."""
     centre = float(np.median(x)) if median is None else median
-    sigma = 1.4826 * float(np.median(np.abs(x - centre)))
+    sigma = robust_sigma(x, centre)
     if not (sigma > 0.0 and math.isfinite(sigma)):
         return None
     # Bins of the standardised value: huge outliers become +-inf and land in the end bins.
@@ -258,31 +296,29 @@ def structure_score(lag1: float, ljung_box_p: float, runs_p: float) -> float:
 
 def residual_features(
     residuals: np.ndarray, time: np.ndarray, flux: np.ndarray
-) -> tuple[dict[str, Value], dict[str, str]]:
+) -> DomainResult:
     """The 8 features of finite `residuals` at `time` (d), and of the `flux` they came from."""
     n = int(residuals.size)
     if n < MIN_POINTS:
-        reason = f"{n} residuals with a defined trend, fewer than the {MIN_POINTS} needed"
-        return dict.fromkeys(NAMES), dict.fromkeys(NAMES, reason)
+        return DomainResult.all_null(
+            NAMES, f"{n} residuals with a defined trend, fewer than the {MIN_POINTS} needed")
 
-    values: dict[str, Value] = dict.fromkeys(NAMES)
-    reasons: dict[str, str] = {}
+    result = DomainResult({})
     std = _scaled_std(residuals)
-    values["resid_after_detrend_std"] = std
+    result.values["resid_after_detrend_std"] = std
     flux_std = _scaled_std(flux)
     if flux_std > 0.0:
         ratio = std / flux_std
-        values["resid_power_ratio"] = ratio * ratio  # inf, not OverflowError, like numpy
+        result.values["resid_power_ratio"] = ratio * ratio  # inf, not OverflowError, like numpy
     else:
-        reasons["resid_power_ratio"] = "constant flux: variance ratio undefined"
+        result.set_null(("resid_power_ratio",), "constant flux: variance ratio undefined")
 
     if std == 0.0:
-        reason = "constant residuals: autocorrelation, tests and complexity undefined"
-        for name in (
-            "resid_after_detrend_autocorr", "resid_structure_score", "resid_run_test_pvalue",
-            "resid_ljung_box_pvalue", "resid_complexity",
-        ):
-            reasons[name] = reason
+        result.set_null(
+            ("resid_after_detrend_autocorr", "resid_structure_score", "resid_run_test_pvalue",
+             "resid_ljung_box_pvalue", "resid_complexity"),
+            "constant residuals: autocorrelation, tests and complexity undefined",
+        )
     else:
         # Scaled copy: the statistics below are scale-free, and this cannot overflow.
         scaled = residuals / float(np.max(np.abs(residuals)))
@@ -290,32 +326,36 @@ def residual_features(
         lag1 = _lag1_within_segments(scaled, time, SEGMENT_GAP_DAYS)
         runs_p = runs_test_pvalue(scaled, median)
         ljung_box_p = ljung_box_pvalue(scaled)
-        values["resid_after_detrend_autocorr"] = lag1
-        values["resid_run_test_pvalue"] = runs_p
-        values["resid_ljung_box_pvalue"] = ljung_box_p
-        values["resid_structure_score"] = structure_score(lag1, ljung_box_p, runs_p)
-        values["resid_complexity"] = normalised_lempel_ziv((scaled > median).astype(np.uint8))
+        result.values["resid_after_detrend_autocorr"] = lag1
+        result.values["resid_run_test_pvalue"] = runs_p
+        result.values["resid_ljung_box_pvalue"] = ljung_box_p
+        result.values["resid_structure_score"] = structure_score(lag1, ljung_box_p, runs_p)
+        bits = (scaled > median).astype(np.uint8)
+        result.values["resid_complexity"] = normalised_lempel_ziv(bits)
 
     # The histogram in robust-sigma units is scale-free too: reuse the scaled copy and median.
     entropy = histogram_entropy(scaled, median) if std > 0.0 else None
     if entropy is None:
-        reasons["resid_entropy"] = "robust sigma of the residuals is 0: no histogram scale"
+        result.set_null(("resid_entropy",),
+                        "robust sigma of the residuals is 0: no histogram scale")
     else:
-        values["resid_entropy"] = entropy
-    return values, reasons
+        result.values["resid_entropy"] = entropy
+    return result
 
 
 def compute(prepared: Prepared) -> DomainResult:
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         _, flux = finite_cadences(prepared.time, prepared.flux)
         if flux.size < MIN_POINTS:
-            reason = f"{flux.size} clean cadences, fewer than the {MIN_POINTS} needed"
-            return finish(DOMAIN, dict.fromkeys(NAMES), dict.fromkeys(NAMES, reason))
+            return DomainResult.all_null(
+                NAMES, f"{flux.size} clean cadences, fewer than the {MIN_POINTS} needed")
         try:
             time, residuals = finite_cadences(prepared.residual_time, prepared.residuals)
         except (ArithmeticError, SystemError) as error:
             # wotan's compiled biweight divides by zero on absurd flux (e.g. 1e308 values).
-            reason = f"biweight trend failed on this flux: {type(error).__name__}: {error}"
-            return finish(DOMAIN, dict.fromkeys(NAMES), dict.fromkeys(NAMES, reason))
-        values, reasons = residual_features(residuals, time, flux)
-    return finish(DOMAIN, values, reasons)
+            return DomainResult.all_null(
+                NAMES, f"biweight trend failed on this flux: {type(error).__name__}: {error}")
+        return residual_features(residuals, time, flux)
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

@@ -10,11 +10,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from lcfeat.features.base import DomainResult, Prepared, Value
-from lcfeat.features.null_policy import finish, finite_cadences
-from lcfeat.features.statistical import robust_sigma_about
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
 
 DOMAIN = "shape"
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "normalised PDCSAP flux with positive outliers removed"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("shape_n_high_excursions", "count",
+     "number of cadences more than 3 robust sigma (stat_mad) above the median",
+     "lcfeat definition"),
+    ("shape_n_low_excursions", "count",
+     "number of cadences more than 3 robust sigma below the median", "lcfeat definition"),
+    ("shape_max_excursion_up", "robust sigma",
+     "(maximum - median) / robust sigma", "lcfeat definition"),
+    ("shape_max_excursion_down", "robust sigma",
+     "(median - minimum) / robust sigma", "lcfeat definition"),
+    ("shape_asymmetry", "dimensionless",
+     "(n_high - n_low) / (n_high + n_low + 1) with the 3-sigma excursion counts: in (-1, 1), "
+     "negative when dips dominate, finite when there are none", "lcfeat definition"),
+    ("shape_max_consecutive_up", "count",
+     "longest run of consecutive cadences above the median", "lcfeat definition"),
+    ("shape_max_consecutive_down", "count",
+     "longest run of consecutive cadences below the median", "lcfeat definition"),
+    ("shape_crossing_rate", "1/cadence",
+     "number of sign changes of (flux - median) divided by (number of cadences - 1); "
+     "cadences exactly at the median are skipped",
+     "lcfeat definition"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 #: An excursion is a cadence more than this many robust sigma from the median.
 EXCURSION_SIGMA = 3.0
 MIN_POINTS = 3
@@ -37,14 +65,15 @@ def median_crossings(deviation: np.ndarray) -> int:
     return int(np.count_nonzero(signs[1:] != signs[:-1]))
 
 
-def shape_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, str]]:
-    names = ("shape_n_high_excursions", "shape_n_low_excursions", "shape_max_excursion_up",
-             "shape_max_excursion_down", "shape_asymmetry", "shape_max_consecutive_up",
-             "shape_max_consecutive_down", "shape_crossing_rate")
+#: The features measured in robust sigma: NULL together when that scale is zero.
+SCALED = ("shape_n_high_excursions", "shape_n_low_excursions", "shape_max_excursion_up",
+          "shape_max_excursion_down", "shape_asymmetry")
+
+
+def shape_features(flux: np.ndarray) -> DomainResult:
     n = flux.size
     if n < MIN_POINTS:
-        reason = f"{n} cadences after cleaning, fewer than {MIN_POINTS}"
-        return dict.fromkeys(names), dict.fromkeys(names, reason)
+        return DomainResult.all_null(NAMES, f"{n} cadences after cleaning, fewer than {MIN_POINTS}")
 
     median = np.median(flux)
     deviation = flux - median
@@ -55,8 +84,7 @@ def shape_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, str]]:
         "shape_max_consecutive_down": float(longest_run(below)),
         "shape_crossing_rate": median_crossings(deviation) / (n - 1),
     }
-    reasons: dict[str, str] = {}
-    sigma = robust_sigma_about(flux, median)
+    sigma = robust_sigma(flux, median, MAD_TO_SIGMA)
     if sigma > 0:
         n_high = int(np.count_nonzero(deviation > EXCURSION_SIGMA * sigma))
         n_low = int(np.count_nonzero(deviation < -EXCURSION_SIGMA * sigma))
@@ -67,16 +95,15 @@ def shape_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, str]]:
             shape_max_excursion_down=float(-np.min(deviation) / sigma),
             shape_asymmetry=(n_high - n_low) / (n_high + n_low + 1),
         )
-    else:
-        reason = "robust sigma is zero (half the cadences or more equal the median)"
-        for name in names[:5]:
-            values[name] = None
-            reasons[name] = reason
-    return values, reasons
+        return DomainResult(values)
+    return DomainResult(values).set_null(
+        SCALED, "robust sigma is zero (half the cadences or more equal the median)")
 
 
 def compute(prepared: Prepared) -> DomainResult:
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         _, flux = finite_cadences(prepared.time, prepared.flux)
-        values, reasons = shape_features(flux)
-    return finish(DOMAIN, values, reasons)
+        return shape_features(flux)
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

@@ -9,15 +9,44 @@ from __future__ import annotations
 
 import numpy as np
 
-from lcfeat.features.base import DomainResult, Prepared, Value
-from lcfeat.features.null_policy import finish, finite_cadences
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
 
 DOMAIN = "statistical"
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "normalised PDCSAP flux with positive outliers (cosmic rays) removed"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("stat_mean", "relative flux", "arithmetic mean", "numpy.mean"),
+    ("stat_median", "relative flux", "median", "numpy.median"),
+    ("stat_std", "relative flux",
+     "standard deviation (ddof=0)", "numpy.std"),
+    ("stat_variance", "relative flux^2",
+     "variance (ddof=0), stat_std squared", "numpy.var"),
+    ("stat_mad", "relative flux",
+     "median absolute deviation from the median, scaled by 1.4826 to estimate sigma for "
+     "Gaussian noise", "scipy.stats.median_abs_deviation(scale='normal')"),
+    ("stat_range", "relative flux", "maximum minus minimum", "numpy.ptp"),
+    ("stat_iqr", "relative flux",
+     "75th minus 25th percentile (linear interpolation)", "scipy.stats.iqr"),
+    ("stat_skewness", "dimensionless",
+     "Fisher-Pearson coefficient of skewness (biased)", "scipy.stats.skew(bias=True)"),
+    ("stat_kurtosis", "dimensionless",
+     "excess kurtosis (Fisher, biased): 0 for a Gaussian",
+     "scipy.stats.kurtosis(fisher=True, bias=True)"),
+    ("stat_percentile_5", "relative flux",
+     "5th percentile (linear interpolation)", "numpy.percentile"),
+    ("stat_percentile_95", "relative flux",
+     "95th percentile (linear interpolation)", "numpy.percentile"),
+    ("stat_beyond_1sigma", "fraction",
+     "fraction of cadences with |flux - mean| > stat_std", "Richards et al. 2011, ApJ 733, 10"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 #: Fewer cleaned cadences than this and no statistic is reported.
 MIN_POINTS = 3
-#: 1 / Phi^-1(3/4): scales a median absolute deviation to sigma for Gaussian noise, the
-#: constant scipy.stats.median_abs_deviation(scale="normal") uses.
-MAD_TO_SIGMA = 1.482602218505602
 #: Relative resolution below which the variance counts as zero (scipy.stats.skew's test).
 _RESOLUTION = float(np.finfo(np.float64).resolution)
 
@@ -40,19 +69,10 @@ def median_sorted(sorted_x: np.ndarray) -> float:
     return float((sorted_x[mid - 1] + sorted_x[mid]) / 2.0)
 
 
-def robust_sigma_about(x: np.ndarray, center: float) -> float:
-    """MAD_TO_SIGMA x median(|x - center|): stat_mad when center is the median."""
-    return MAD_TO_SIGMA * float(np.median(np.abs(x - center)))
-
-
-def statistical_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, str]]:
-    names = ("stat_mean", "stat_median", "stat_std", "stat_variance", "stat_mad",
-             "stat_range", "stat_iqr", "stat_skewness", "stat_kurtosis",
-             "stat_percentile_5", "stat_percentile_95", "stat_beyond_1sigma")
+def statistical_features(flux: np.ndarray) -> DomainResult:
     n = flux.size
     if n < MIN_POINTS:
-        reason = f"{n} cadences after cleaning, fewer than {MIN_POINTS}"
-        return dict.fromkeys(names), dict.fromkeys(names, reason)
+        return DomainResult.all_null(NAMES, f"{n} cadences after cleaning, fewer than {MIN_POINTS}")
 
     sorted_x = np.sort(flux)
     median = median_sorted(sorted_x)
@@ -67,7 +87,7 @@ def statistical_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, 
         "stat_median": median,
         "stat_std": float(std),
         "stat_variance": float(m2),
-        "stat_mad": robust_sigma_about(flux, median),
+        "stat_mad": robust_sigma(flux, median, MAD_TO_SIGMA),
         "stat_range": float(sorted_x[-1] - sorted_x[0]),
         "stat_iqr": percentile_sorted(sorted_x, 75.0) - percentile_sorted(sorted_x, 25.0),
         "stat_percentile_5": percentile_sorted(sorted_x, 5.0),
@@ -83,11 +103,13 @@ def statistical_features(flux: np.ndarray) -> tuple[dict[str, Value], dict[str, 
         values["stat_skewness"] = float(np.mean(dev2 * dev) / (m2 * std))
         values["stat_kurtosis"] = float(np.mean(dev2 * dev2) / (m2 * m2) - 3.0)
         values["stat_beyond_1sigma"] = np.count_nonzero(np.abs(dev) > std) / n
-    return values, reasons
+    return DomainResult(values, reasons)
 
 
 def compute(prepared: Prepared) -> DomainResult:
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         _, flux = finite_cadences(prepared.time, prepared.flux)
-        values, reasons = statistical_features(flux)
-    return finish(DOMAIN, values, reasons)
+        return statistical_features(flux)
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

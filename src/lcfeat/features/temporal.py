@@ -13,10 +13,60 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from lcfeat.features.base import SEGMENT_GAP_DAYS, DomainResult, Prepared, Value, segment_bounds
-from lcfeat.features.null_policy import finish, finite_cadences
+from lcfeat.features.prepared import Prepared
+from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, finite_cadences, segment_bounds
 
 DOMAIN = "temporal"
+#: The flux this domain is computed on (docs/features.md says it for every domain).
+FLUX = (
+    "normalised PDCSAP flux with positive outliers removed, split into continuous "
+    "segments at gaps longer than 0.5 d"
+)
+FEATURES = declare(
+    DOMAIN,
+    ("temp_duration_days", "d",
+     "last minus first cadence time of the stitched light curve", "BKJD time column"),
+    ("temp_n_points", "count",
+     "number of cadences kept after the quality mask, finiteness and cosmic-ray clipping",
+     "FEATURES.md input conventions"),
+    ("temp_cadence_median", "d",
+     "median time between consecutive kept cadences (29.4 min = 0.02043 d for Kepler LC)",
+     "Kepler Instrument Handbook KSCI-19033"),
+    ("temp_cadence_std", "d",
+     "standard deviation of the time between consecutive kept cadences within segments "
+     "(gaps over 0.5 d excluded)", "numpy.std"),
+    ("temp_autocorr_1hr", "dimensionless",
+     "autocorrelation at a lag of 2 cadences (58.8 min): sum(a b) / sqrt(sum(a^2) sum(b^2)) "
+     "pooled over every pair of cadences exactly 2 slots apart on the 29.4 min cadence grid "
+     "(masked cadences leave holes, they never shorten the lag) inside the same continuous "
+     "segment, each flux taken minus its segment's mean so that gaps and level changes do "
+     "not fake correlation",
+     "Box, Jenkins & Reinsel, Time Series Analysis, sect. 2.1"),
+    ("temp_autocorr_1day", "dimensionless",
+     "as temp_autocorr_1hr at a lag of 49 cadences (1.0 d)",
+     "Box, Jenkins & Reinsel, sect. 2.1"),
+    ("temp_autocorr_1week", "dimensionless",
+     "as temp_autocorr_1hr at a lag of 343 cadences (7.0 d)",
+     "Box, Jenkins & Reinsel, sect. 2.1"),
+    ("temp_memory_coefficient", "dimensionless",
+     "Hurst exponent by rescaled-range analysis: least-squares slope of log(mean R/S) "
+     "against log(window) over non-overlapping windows of 16 cadences up to N/4 in powers "
+     "of two, on the consecutive-cadence increments of the flux within continuous segments "
+     "(the step across a gap dropped): about 0.5 for white-noise increments, i.e. a random "
+     "walk flux (R/S is biased upward in short windows: about 0.53 for 16..16384, Anis & "
+     "Lloyd 1976)",
+     "Hurst 1951; Mandelbrot & Wallis 1969"),
+    ("temp_trend_strength", "dimensionless",
+     "coefficient of determination R^2 of an ordinary least-squares line flux ~ time",
+     "scipy.stats.linregress (rvalue^2)"),
+    ("temp_stationarity_pvalue", "probability",
+     "p-value of the augmented Dickey-Fuller test (constant, lag order by AIC up to 12) on "
+     "the mean flux in 1 d bins counted from the first cadence (empty bins skipped); small "
+     "means stationary",
+     "statsmodels.tsa.stattools.adfuller"),
+)
+NAMES = tuple(f.name for f in FEATURES)
 
 #: Autocorrelation lags in Kepler long cadences (29.4 min): 58.8 min, 1.0008 d, 7.0 d.
 AUTOCORR_LAGS: dict[str, int] = {
@@ -315,59 +365,52 @@ def _full_rank(diag: np.ndarray, n_rows: int) -> bool:
 
 def temporal_features(
     time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, stitched_time: np.ndarray
-) -> tuple[dict[str, Value], dict[str, str]]:
-    values: dict[str, Value] = {}
-    reasons: dict[str, str] = {}
-
-    def put(name: str, result: tuple[Value, str]) -> None:
-        values[name], reason = result
-        if values[name] is None:
-            reasons[name] = reason
-
+) -> DomainResult:
+    result = DomainResult({})
     n = flux.size
-    values["temp_n_points"] = float(n)
+    result.set("temp_n_points", float(n))
     if stitched_time.size:
-        values["temp_duration_days"] = float(stitched_time[-1] - stitched_time[0])
+        result.set("temp_duration_days", float(stitched_time[-1] - stitched_time[0]))
     else:
-        put("temp_duration_days", (None, "no cadence"))
+        result.set_null(("temp_duration_days",), "no cadence")
     if n < 2:
-        reason = f"{n} cadence after cleaning: no time step, lag or trend"
-        for name in (
-            "temp_cadence_median", "temp_cadence_std", *AUTOCORR_LAGS,
-            "temp_memory_coefficient", "temp_trend_strength", "temp_stationarity_pvalue",
-        ):
-            put(name, (None, reason))
-        return values, reasons
+        return result.set_null(
+            ("temp_cadence_median", "temp_cadence_std", *AUTOCORR_LAGS,
+             "temp_memory_coefficient", "temp_trend_strength", "temp_stationarity_pvalue"),
+            f"{n} cadence after cleaning: no time step, lag or trend",
+        )
 
     steps = np.diff(time)
     cadence = float(np.median(steps))
-    values["temp_cadence_median"] = cadence
+    result.set("temp_cadence_median", cadence)
     in_segment = steps[steps <= SEGMENT_GAP_DAYS]
     if in_segment.size:
-        values["temp_cadence_std"] = float(np.std(in_segment))
+        result.set("temp_cadence_std", float(np.std(in_segment)))
     else:
-        put("temp_cadence_std", (None, "no two consecutive cadences within a segment"))
+        result.set_null(("temp_cadence_std",), "no two consecutive cadences within a segment")
 
     if cadence > 0:
         slots = cadence_slots(time, bounds, cadence, max(AUTOCORR_LAGS.values()) + 1)
         demeaned = segment_demeaned(flux, bounds)
         for name, lag in AUTOCORR_LAGS.items():
-            put(name, lag_autocorrelation(demeaned, slots, lag))
+            result.set(name, *lag_autocorrelation(demeaned, slots, lag))
     else:
-        for name in AUTOCORR_LAGS:
-            put(name, (None, "median time step is not positive: no cadence grid"))
+        result.set_null(AUTOCORR_LAGS, "median time step is not positive: no cadence grid")
 
-    put("temp_memory_coefficient", hurst_exponent(within_segment_increments(flux, bounds)))
-    put("temp_trend_strength", trend_r_squared(time, flux))
-    put("temp_stationarity_pvalue", adf_pvalue(bin_flux(time, flux, ADF_BIN_DAYS)))
-    return values, reasons
+    result.set("temp_memory_coefficient",
+               *hurst_exponent(within_segment_increments(flux, bounds)))
+    result.set("temp_trend_strength", *trend_r_squared(time, flux))
+    result.set("temp_stationarity_pvalue", *adf_pvalue(bin_flux(time, flux, ADF_BIN_DAYS)))
+    return result
 
 
 def compute(prepared: Prepared) -> DomainResult:
-    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in finish()
+    with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         time, flux = finite_cadences(prepared.time, prepared.flux)
         bounds = prepared.segments if time is prepared.time else segment_bounds(time)
         stitched = prepared.lc.time
         stitched = stitched[np.isfinite(stitched)]
-        values, reasons = temporal_features(time, flux, bounds, stitched)
-    return finish(DOMAIN, values, reasons)
+        return temporal_features(time, flux, bounds, stitched)
+
+
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

@@ -34,9 +34,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from lcfeat.errors import ConfigurationError, LcfeatError, SchemaMismatchError
-from lcfeat.features.extract import FeatureRow, format_target_id
+from lcfeat.features.extract import FeatureRow
 from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, SCHEMA_VERSION
 from lcfeat.store.schema import DEPLOYED_FEATURE_METADATA, build_metadata
+from lcfeat.targets.ids import format_target_id
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,7 @@
+"""`python -m lcfeat.cli`: the `lcfeat` command."""
+
+import sys
+
+from lcfeat.cli import main
+
+sys.exit(main())

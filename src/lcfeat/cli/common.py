@@ -1,0 +1,102 @@
+"""What every `lcfeat` command shares: exit codes, settings from flags and the environment,
+argument types, logging, and opening the store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from lcfeat.config import DEFAULT_DB, env
+
+#: 0 every target done, 1 finished with failed targets, 2 usage or configuration error before
+#: any work started, 3 stopped because the database stayed unreachable.
+EXIT_OK, EXIT_FAILED_TARGETS, EXIT_USAGE, EXIT_DATABASE_LOST = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+__all__ = ["DEFAULT_DB", "env"]
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def quality_setting(text: str) -> str | int:
+    """A --quality value: a preset name, or an integer bitmask."""
+    return int(text) if text.isdigit() else text
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", default=env("DB", DEFAULT_DB),
+        help="SQLAlchemy URL: sqlite:///lcfeat.db (default, or $LCFEAT_DB), "
+             "postgresql://user:pass@host:5432/dbname",
+    )
+
+
+def add_catalog_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        help="'bundled' (the offline snapshot), or a folder written by `lcfeat catalog "
+             "update`; default: the downloaded catalog in $LCFEAT_CATALOG or the user data "
+             "folder if there is one, else the bundled snapshot",
+    )
+
+
+def setup_logging(quiet: bool = False, log_file: str | None = None, debug: bool = False) -> None:
+    level = logging.DEBUG if debug else (logging.WARNING if quiet else logging.INFO)
+    handlers: list[logging.Handler] = []
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handlers.append(RichHandler(show_path=False, rich_tracebacks=debug))
+    else:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(stream)
+    for handler in handlers:
+        handler.setLevel(level)
+    if log_file:
+        file_handler = logging.FileHandler(log_file)
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.setLevel(logging.DEBUG if debug else logging.INFO)
+        handlers.append(file_handler)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if (debug or log_file) else level)
+    for noisy in ("httpx", "httpcore", "numba", "distributed", "asyncio", "matplotlib",
+                  "astropy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def open_store(url: str, prepare: bool = True) -> Any:
+    """The store at `url`; with `prepare`, its tables created or checked (a mismatch is a
+    configuration error, found before any work)."""
+    from lcfeat.store import Store
+
+    store = Store.connect(url)
+    if prepare:
+        store.prepare()
+    return store

@@ -1,0 +1,40 @@
+"""`lcfeat status`: done, failed and pending targets, fill rate per domain, health warnings."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from lcfeat.cli.common import EXIT_OK, add_db_option, open_store, positive_float
+
+
+def register(sub: Any) -> None:
+    from lcfeat.store.health import STALL_MINUTES
+
+    status = sub.add_parser("status", help="done, failed and pending targets; health checks")
+    add_db_option(status)
+    status.add_argument("--stall-minutes", type=positive_float, default=STALL_MINUTES,
+                        help=f"warn when no target finished for this long "
+                             f"(default {STALL_MINUTES:g})")
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from lcfeat.store.health import domain_fill_rates, health_warnings
+
+    store = open_store(args.db)
+    status = store.status()
+    print(f"database {store.url}")
+    print(f"  done     {status.done}")
+    print(f"  failed   {status.failed}")
+    print(f"  pending  {status.pending}")
+    for reason, count in sorted(status.failures_by_reason.items(), key=lambda kv: -kv[1]):
+        print(f"  failed by {reason}: {count}")
+    if status.done:
+        print("fill rate by domain (non-NULL share of done targets):")
+        for domain, rate in domain_fill_rates(status).items():
+            print(f"  {domain:<12} {100 * rate:6.1f}%")
+    for message in health_warnings(status, stall_minutes=args.stall_minutes):
+        print(f"WARNING: {message}")
+    store.close()
+    return EXIT_OK

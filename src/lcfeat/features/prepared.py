@@ -1,0 +1,86 @@
+"""The prepared light curve every domain reads: the cleaned flux and the series derived from
+it (segments, residuals), each computed once and shared."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from lcfeat.lightcurve.model import LightCurve
+from lcfeat.lightcurve.robust import biweight_trend, point_to_point_sigma, segment_bounds
+
+#: A cadence this many robust sigma above its running median is a cosmic ray (never a dip).
+COSMIC_RAY_SIGMA = 5.0
+#: Running-median width (cadences) against which cosmic rays are judged.
+COSMIC_RAY_WINDOW = 9
+#: Window of the biweight detrending used by the residual domain (days).
+RESIDUAL_DETREND_WINDOW_DAYS = 1.0
+
+
+def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.ndarray:
+    """True for cadences to keep: drops single-sided positive outliers only.
+
+    A cadence is a cosmic ray when it lies more than `sigma` point-to-point sigmas above the
+    running median of its neighbours. Dips are never removed: a transit is the signal.
+    """
+    keep = np.ones(flux.shape, dtype=bool)
+    if flux.size < COSMIC_RAY_WINDOW:
+        return keep
+    noise = point_to_point_sigma(flux)
+    if not np.isfinite(noise) or noise <= 0:
+        return keep
+    running = median_filter(flux, size=COSMIC_RAY_WINDOW, mode="nearest")
+    keep &= (flux - running) <= sigma * noise
+    return keep
+
+
+class Prepared:
+    """A light curve with the derived series the domains share, each computed once."""
+
+    def __init__(self, lc: LightCurve) -> None:
+        self.lc = lc
+
+    @cached_property
+    def clean_mask(self) -> np.ndarray:
+        return cosmic_ray_mask(self.lc.flux)
+
+    @cached_property
+    def time(self) -> np.ndarray:
+        return self.lc.time[self.clean_mask]
+
+    @cached_property
+    def flux(self) -> np.ndarray:
+        """Normalised flux, cosmic rays removed, dips kept."""
+        return self.lc.flux[self.clean_mask]
+
+    @cached_property
+    def flux_err(self) -> np.ndarray:
+        return self.lc.flux_err[self.clean_mask]
+
+    @cached_property
+    def quarter(self) -> np.ndarray:
+        return self.lc.quarter[self.clean_mask]
+
+    @cached_property
+    def segments(self) -> np.ndarray:
+        return segment_bounds(self.time)
+
+    @cached_property
+    def residual_trend(self) -> np.ndarray:
+        """wotan biweight trend of the clean flux (window RESIDUAL_DETREND_WINDOW_DAYS)."""
+        return biweight_trend(self.time, self.flux, RESIDUAL_DETREND_WINDOW_DAYS)
+
+    @cached_property
+    def residuals(self) -> np.ndarray:
+        """flux / trend - 1, with cadences whose trend is undefined dropped."""
+        trend = self.residual_trend
+        ok = np.isfinite(trend) & (trend != 0)
+        return self.flux[ok] / trend[ok] - 1.0
+
+    @cached_property
+    def residual_time(self) -> np.ndarray:
+        trend = self.residual_trend
+        ok = np.isfinite(trend) & (trend != 0)
+        return self.time[ok]

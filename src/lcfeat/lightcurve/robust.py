@@ -1,0 +1,73 @@
+"""Tools every later stage applies to a light curve: robust scatter, segments at gaps, trend.
+
+The features and the transit search share these, so both measure noise and gaps the same way.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+#: A gap longer than this (days) starts a new continuous segment.
+SEGMENT_GAP_DAYS = 0.5
+#: Scales a median absolute deviation to sigma for Gaussian noise, as rounded in the
+#: transit search and the residual domain since their first version.
+MAD_TO_SIGMA_ROUNDED = 1.4826
+#: 1 / Phi^-1(3/4), the exact constant of scipy.stats.median_abs_deviation(scale="normal").
+MAD_TO_SIGMA = 1.482602218505602
+
+
+def robust_sigma(x: np.ndarray, center: float | None = None,
+                 scale: float = MAD_TO_SIGMA_ROUNDED) -> float:
+    """`scale` x the median absolute deviation of `x` about `center` (its median by default):
+    sigma for Gaussian noise, blind to outliers. NaN for an empty array."""
+    if x.size == 0:
+        return float("nan")
+    if center is None:
+        return float(scale * np.median(np.abs(x - np.median(x))))
+    return scale * float(np.median(np.abs(x - center)))
+
+
+def finite_cadences(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cadences with finite time and flux (the arrays themselves when all are finite).
+
+    A `LightCurve` read from files holds only finite values; one built by hand may not, and
+    a stray NaN must not turn a sort or a median into garbage.
+    """
+    ok = np.isfinite(time) & np.isfinite(flux)
+    if ok.all():
+        return time, flux
+    return time[ok], flux[ok]
+
+
+def point_to_point_sigma(x: np.ndarray) -> float:
+    """White-noise sigma from successive differences, insensitive to slow variability."""
+    if x.size < 3:
+        return float("nan")
+    return robust_sigma(np.diff(x)) / np.sqrt(2.0)
+
+
+def segment_bounds(time: np.ndarray, gap: float = SEGMENT_GAP_DAYS) -> np.ndarray:
+    """Start indices of continuous segments, followed by len(time)."""
+    breaks = np.flatnonzero(np.diff(time) > gap) + 1
+    return np.concatenate(([0], breaks, [time.size])).astype(np.int64)
+
+
+def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
+    """Robust (wotan biweight) trend of `flux` over `window` days, split at gaps."""
+    from wotan import flatten
+
+    with warnings.catch_warnings():
+        # Non-positive trends (nonsense flux) are dropped by the callers; no need to warn.
+        warnings.filterwarnings("ignore", message="The trend is zero or negative")
+        _, trend = flatten(
+            time,
+            flux,
+            method="biweight",
+            window_length=window,
+            edge_cutoff=0.0,
+            break_tolerance=SEGMENT_GAP_DAYS,
+            return_trend=True,
+        )
+    return np.asarray(trend, dtype=np.float64)

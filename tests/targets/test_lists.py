@@ -1,0 +1,70 @@
+"""Target lists from ids, text files, CSV files and local archive folders."""
+
+from __future__ import annotations
+
+import pytest
+
+from lcfeat.errors import InvalidTargetError
+from lcfeat.targets.ids import parse_kic
+from lcfeat.targets.lists import resolve_targets
+
+
+@pytest.mark.parametrize("text", ["3342467", "KIC 3342467", "kic3342467", "kplr003342467",
+                                  " 003342467 ", "KIC 003342467"])
+def test_parse_kic_forms(text):
+    assert parse_kic(text) == 3342467
+
+
+@pytest.mark.parametrize("text", ["", "KIC", "abc", "TIC 261136679x", "0", "12345678901", "-5"])
+def test_parse_kic_rejects(text):
+    with pytest.raises(InvalidTargetError):
+        parse_kic(text)
+
+
+def test_comma_separated_ids_keep_order_and_drop_duplicates():
+    assert resolve_targets("11904151, KIC 3342467,11904151") == [11904151, 3342467]
+
+
+def test_text_file(tmp_path):
+    path = tmp_path / "targets.txt"
+    path.write_text("# my stars\nKIC 3342467\n\n11904151  # Kepler-10\n")
+    assert resolve_targets(str(path)) == [3342467, 11904151]
+
+
+def test_text_file_with_bad_line_names_the_line(tmp_path):
+    path = tmp_path / "targets.txt"
+    path.write_text("3342467\nbanana\n")
+    with pytest.raises(InvalidTargetError, match="line 2"):
+        resolve_targets(str(path))
+
+
+@pytest.mark.parametrize("column", ["target_id", "kepid"])
+def test_csv_file(tmp_path, column):
+    path = tmp_path / "targets.csv"
+    path.write_text(f"{column},label\nKIC 3342467,quiet\n11904151,host\n")
+    assert resolve_targets(str(path)) == [3342467, 11904151]
+
+
+def test_csv_without_id_column(tmp_path):
+    path = tmp_path / "targets.csv"
+    path.write_text("star,label\nx,y\n")
+    with pytest.raises(InvalidTargetError, match="target_id"):
+        resolve_targets(str(path))
+
+
+def test_unknown_word_is_an_error():
+    with pytest.raises(InvalidTargetError, match="not a file, a preset"):
+        resolve_targets("my-favourite-stars")
+
+
+def test_labels_come_from_a_selection_csv(tmp_path):
+    from pathlib import Path
+
+    from lcfeat.targets.lists import read_target_labels
+
+    path = tmp_path / "targets.csv"
+    path.write_text("target_id,label,st_teff\nKIC 3342467,quiet,5303\nKIC 11904151,host,5627\n")
+    assert read_target_labels(Path(path)) == {3342467: "quiet", 11904151: "host"}
+    plain = tmp_path / "plain.csv"
+    plain.write_text("kepid\n3342467\n")
+    assert read_target_labels(plain) == {}

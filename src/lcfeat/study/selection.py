@@ -42,6 +42,7 @@ import pandas as pd
 from lcfeat.errors import LcfeatError
 from lcfeat.study.strata import MAX_QUIET_CDPP6_PPM, STRATA, Stratum
 from lcfeat.targets.catalog import Catalog
+from lcfeat.targets.ids import format_target_id
 
 HOST = "host"
 QUIET = "quiet"
@@ -217,7 +218,7 @@ def select_validation_set(
     ).sort_values(["_group", "_stratum"], kind="stable")
     targets = pd.DataFrame(
         {
-            "target_id": [f"KIC {int(k)}" for k in drawn.index],
+            "target_id": [format_target_id(int(k)) for k in drawn.index],
             "label": drawn["label"].to_numpy(),
             "stratum": drawn["stratum"].to_numpy(),
             "st_teff": drawn["teff"].to_numpy(dtype=float),

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
-from lcfeat.search.core import PeriodicSearch, SearchResult, search_periodic, whitened_snr
+from lcfeat.search.core import (
+    Candidate,
+    PeriodicSearch,
+    SearchResult,
+    search_periodic,
+    whitened_snr,
+)
 from lcfeat.search.detrend import detrend_ladder, flare_mask, has_flares
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
 
@@ -62,6 +68,26 @@ class TransitSearch:
     @property
     def y(self) -> np.ndarray:
         return self.periodic.y
+
+    @property
+    def candidate(self) -> Candidate:
+        """The chosen box: period, epoch (BKJD), duration (d), depth, its error, SNR."""
+        return self.periodic.result.candidate
+
+    @property
+    def sde(self) -> float:
+        """Signal detection efficiency of the chosen peak (transit_bls_power)."""
+        return self.periodic.result.sde
+
+    @property
+    def periods(self) -> np.ndarray:
+        """Trial periods of the periodogram (days)."""
+        return self.periodic.result.periodogram.period
+
+    @property
+    def power(self) -> np.ndarray:
+        """Periodogram power at each trial period (log-likelihood gain of its best box)."""
+        return self.periodic.result.periodogram.power
 
 
 def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) -> TransitSearch:

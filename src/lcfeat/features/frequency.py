@@ -26,7 +26,8 @@ from lcfeat.lightcurve.robust import finite_cadences
 DOMAIN = "frequency"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
 FLUX = (
-    "normalised PDCSAP flux with positive outliers removed; classic Lomb-Scargle "
+    "normalised PDCSAP flux with single-cadence cosmic rays removed (flares and dips "
+    "kept); classic Lomb-Scargle "
     "periodogram (mean subtracted, no floating mean: astropy LombScargle(fit_mean=False)) on "
     "the fixed grid k / (5 x baseline) from 1/baseline to 24 d^-1 (5 points per resolution "
     "element), by a non-uniform FFT that matches astropy's exact sums"

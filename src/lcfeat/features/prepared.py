@@ -11,8 +11,12 @@ from scipy.ndimage import median_filter
 from lcfeat.lightcurve.model import LightCurve
 from lcfeat.lightcurve.robust import biweight_trend, point_to_point_sigma, segment_bounds
 
-#: A cadence this many robust sigma above its running median is a cosmic ray (never a dip).
+#: A cadence this many robust sigma above its running median is a cosmic-ray candidate
+#: (never a dip) ...
 COSMIC_RAY_SIGMA = 5.0
+#: ... and a cosmic ray when neither neighbour is more than this many sigma above it: a
+#: cosmic ray hits one cadence, a flare rises and decays over several, and stays.
+COSMIC_RAY_NEIGHBOUR_SIGMA = 3.0
 #: Running-median width (cadences) against which cosmic rays are judged.
 COSMIC_RAY_WINDOW = 9
 #: Window of the biweight detrending used by the residual domain (days).
@@ -20,10 +24,13 @@ RESIDUAL_DETREND_WINDOW_DAYS = 1.0
 
 
 def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.ndarray:
-    """True for cadences to keep: drops single-sided positive outliers only.
+    """True for cadences to keep: drops single-cadence upward spikes only.
 
     A cadence is a cosmic ray when it lies more than `sigma` point-to-point sigmas above the
-    running median of its neighbours. Dips are never removed: a transit is the signal.
+    running median of its neighbours while both neighbours lie within
+    COSMIC_RAY_NEIGHBOUR_SIGMA of it: one cadence alone, as a cosmic ray in a 29.4-minute
+    exposure. A flare's peak has its rise or its decay beside it and is kept (flares are the
+    star's light); dips are never removed (a transit is the signal).
     """
     keep = np.ones(flux.shape, dtype=bool)
     if flux.size < COSMIC_RAY_WINDOW:
@@ -31,8 +38,13 @@ def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.nda
     noise = point_to_point_sigma(flux)
     if not np.isfinite(noise) or noise <= 0:
         return keep
-    running = median_filter(flux, size=COSMIC_RAY_WINDOW, mode="nearest")
-    keep &= (flux - running) <= sigma * noise
+    excess = flux - median_filter(flux, size=COSMIC_RAY_WINDOW, mode="nearest")
+    spike = excess > sigma * noise
+    raised = excess > COSMIC_RAY_NEIGHBOUR_SIGMA * noise
+    # Neighbours across a gap count too: a lone spike beside a gap is still alone.
+    raised_before = np.concatenate(([False], raised[:-1]))
+    raised_after = np.concatenate((raised[1:], [False]))
+    keep &= ~(spike & ~raised_before & ~raised_after)
     return keep
 
 
@@ -52,7 +64,7 @@ class Prepared:
 
     @cached_property
     def flux(self) -> np.ndarray:
-        """Normalised flux, cosmic rays removed, dips kept."""
+        """Normalised flux, single-cadence cosmic rays removed, flares and dips kept."""
         return self.lc.flux[self.clean_mask]
 
     @cached_property

@@ -1,6 +1,6 @@
 """Shape domain (8): excursions and runs of the cleaned flux about its median.
 
-Flux: `Prepared.flux` (cosmic rays removed, dips kept). The scale is the robust sigma
+Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept). The scale is the robust sigma
 (stat_mad: 1.4826 x the median absolute deviation), so a transit or a flare is measured against
 the noise, not against itself. Runs and crossings come from one vectorised pass (no loop over
 cadences); cadences exactly at the median belong to no run and do not cross.
@@ -17,7 +17,7 @@ from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
 DOMAIN = "shape"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
 FLUX = (
-    "normalised PDCSAP flux with positive outliers removed"
+    "normalised PDCSAP flux with single-cadence cosmic rays removed (flares and dips kept)"
 )
 FEATURES = declare(
     DOMAIN,

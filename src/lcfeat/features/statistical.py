@@ -1,6 +1,6 @@
 """Statistical domain (12): the distribution of the cleaned, normalised flux.
 
-Flux: `Prepared.flux` (per-quarter median-normalised PDCSAP, cosmic rays removed, dips kept).
+Flux: `Prepared.flux` (per-quarter median-normalised PDCSAP, single-cadence cosmic rays removed, flares and dips kept).
 One sort gives the median and every percentile; the moments are plain numpy means of powers of
 the deviations, as scipy.stats computes them (biased estimators).
 """
@@ -16,7 +16,9 @@ from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
 DOMAIN = "statistical"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
 FLUX = (
-    "normalised PDCSAP flux with positive outliers (cosmic rays) removed"
+    "normalised PDCSAP flux with single-cadence cosmic rays removed (flares and dips kept): "
+    "a cadence more than 5 robust sigma above its 9-cadence running median whose neighbours "
+    "are both within 3 sigma of it"
 )
 FEATURES = declare(
     DOMAIN,

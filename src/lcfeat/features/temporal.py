@@ -1,6 +1,6 @@
 """Temporal domain (10): sampling, memory and trend of the cleaned flux.
 
-Flux: `Prepared.flux` (cosmic rays removed, dips kept), split into continuous segments at gaps
+Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept), split into continuous segments at gaps
 longer than `SEGMENT_GAP_DAYS`. Everything is O(N) or O(N log N): pairs at a lag are found by
 one two-pointer sweep, the rescaled range uses windows in powers of two (two passes each), and
 the Dickey-Fuller regression runs on the flux binned to one day (about 1,500 points for a
@@ -20,7 +20,8 @@ from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, finite_cadences, segment_
 DOMAIN = "temporal"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
 FLUX = (
-    "normalised PDCSAP flux with positive outliers removed, split into continuous "
+    "normalised PDCSAP flux with single-cadence cosmic rays removed (flares and dips kept), "
+    "split into continuous "
     "segments at gaps longer than 0.5 d"
 )
 FEATURES = declare(

@@ -353,6 +353,23 @@ def threshold_table(records: Sequence[dict], kinds: Sequence[str]) -> None:
         print(f"SUGGESTED: {label} (false alarms {rate:.1%} <= {target:.0%}, the most complete "
               f"such: {share:.0%} at SNR >= 10); false alarms by kind: {per_kind}")
         break
+    print("  per kind, the lowest threshold tried with no false alarm (its completeness at "
+          "SNR >= 10 in that kind):")
+    for kind, group in by_kind(records, kinds):
+        quiet_kind = not_injected(group)
+        if kind == "ALL" or not quiet_kind:
+            continue
+        strong_kind = [r for r in injected(group) if r["injected_snr"] >= 10.0]
+        cells = []
+        for name, column, thresholds in (("SDE", "found_sde", SDE_THRESHOLDS),
+                                         ("SNR", "found_snr", SNR_THRESHOLDS)):
+            clean = [t for t in thresholds if all(stat(r, column) < t for r in quiet_kind)]
+            if not clean:
+                cells.append(f"{name}: none up to {thresholds[-1]:g}")
+                continue
+            hits = sum(r["recovered"] and stat(r, column) >= clean[0] for r in strong_kind)
+            cells.append(f"{name} >= {clean[0]:g} ({fraction(hits, len(strong_kind))})")
+        print(f"  {kind:<14}" + "; ".join(cells))
 
 
 def code_length_table(records: Sequence[dict], kinds: Sequence[str]) -> None:

@@ -26,7 +26,7 @@ Noise (real)
        bootstrap turned into steps of about the noise at block joins), the noise on transit
        time scales (instrumental, granulation, outliers, non-Gaussian tails) stays: the
        scatter of 3-hour means is 1.0x (KOI-3278) and 1.1x (Kepler-10) white noise's;
-    3. KIC 10001893's sdB pulsations (13-24 c/d, near the long-cadence Nyquist frequency) are
+    3. KIC 10001893's sdB pulsations (mostly 12-24 c/d, up to the long-cadence Nyquist) are
        fitted out: sinusoids at the highest Lomb-Scargle peak above 0.5 c/d, one at a time,
        while that peak's false-alarm probability is below PULSATION_FAP (about 20 terms);
     4. cadences within EDGE_DROP_D (0.5 d) of a segment edge are dropped (the filter is least
@@ -83,11 +83,11 @@ Injected planets (INJECTED_FRACTION = 2/3 of the stars of every kind but detache
 eclipses are the signal; the rest carry none: the false-alarm side)
     batman (Kreidberg 2015) transits of a planet around a Sun-like star (a/R* from Kepler's law
     with M_sun and R_sun, quadratic limb darkening 0.40, 0.26), integrated over the 29.4-min
-    exposure (7 sub-samples), circular orbit, impact U 0-0.85: total durations 0.7-13 h.
+    exposure (7 sub-samples), circular orbit, impact U 0-0.85: total durations 0.8-8.5 h.
     Period LU 0.5-100 d (full length), 0.5 d to 90% of a third of the baseline (one quarter:
-    ~27-29 d; ten days: 2.9 d); epoch U over the first period; redrawn until at least
+    25-29 d; ten days: 2.9 d); epoch U over the first period; redrawn until at least
     MIN_TRANSITS_WITH_DATA (3) transits have at least half their cadences in the data, more
-    than EDGE_MARGIN_D (0.25 d) from a segment edge. Radius ratio set (three rescalings) so
+    than EDGE_MARGIN_D (0.25 d) from a segment edge. Radius ratio set (four rescalings) so
     the box SNR is a target LU 7-30.
 
 Box SNR (`box_snr`): mean in-transit deficit x sqrt(N_in / n_D) / sigma_D, where N_in counts the

@@ -1,0 +1,32 @@
+"""Every lcfeat name the population bench (population.py, bench_population.py and their tests)
+uses, in one place: when the package is reorganised, re-point these imports and nothing else.
+
+- `read_light_curve`, `LightCurve`: read quarter files (lightkurve's default quality mask,
+  per-quarter median normalisation) and hold the stitched light curve.
+- `KNOWN_SIGNALS`: ephemerides of the bundled stars' own transits, pulses and occultations,
+  masked before their flux becomes noise.
+- `extract_features`: all 63 features of one light curve (a FeatureRow with `.values`,
+  `.extras`, `.domain_seconds`).
+- `configure_worker_process`: one thread per process, as the pipeline's workers.
+- `plan_ffa`: the trial periods and durations the search uses for a light curve.
+- `PREWHITEN_CHUNK_D`, `TREND_WINDOWS_D`: lengths (days) built into the search's detrending,
+  watched for in found periods.
+"""
+
+from lcfeat.executors import configure_worker_process
+from lcfeat.features.extract import extract_features
+from lcfeat.lightcurve import LightCurve, read_light_curve
+from lcfeat.search.core import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
+from lcfeat.search.grid import plan_ffa
+from lcfeat.search.injection import KNOWN_SIGNALS
+
+__all__ = [
+    "KNOWN_SIGNALS",
+    "PREWHITEN_CHUNK_D",
+    "TREND_WINDOWS_D",
+    "LightCurve",
+    "configure_worker_process",
+    "extract_features",
+    "plan_ffa",
+    "read_light_curve",
+]

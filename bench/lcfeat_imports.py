@@ -13,12 +13,12 @@ uses, in one place: when the package is reorganised, re-point these imports and 
   watched for in found periods.
 """
 
-from lcfeat.executors import configure_worker_process
 from lcfeat.features.extract import extract_features
 from lcfeat.lightcurve import LightCurve, read_light_curve
-from lcfeat.search.core import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
+from lcfeat.pipeline.executors import configure_worker_process
+from lcfeat.search.detrend import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
 from lcfeat.search.grid import plan_ffa
-from lcfeat.search.injection import KNOWN_SIGNALS
+from lcfeat.study.injection import KNOWN_SIGNALS
 
 __all__ = [
     "KNOWN_SIGNALS",

@@ -12,7 +12,7 @@ from scipy import stats
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import compute_domain, names_in
-from lcfeat.lightcurve.robust import MAD_TO_SIGMA, robust_sigma
+from lcfeat.lightcurve.robust import robust_sigma
 
 NAMES = names_in("shape")
 REAL_TARGETS = ["kic3342467", "kepler10", "flare_star", "faint_star"]
@@ -49,7 +49,7 @@ def constructed_light_curve() -> tuple[np.ndarray, dict[str, float]]:
     sigma 1.4826 d. The runs are built from a list of (sign, length).
     """
     d = 1e-4
-    sigma = robust_sigma(np.array([-d, d]), 0.0, MAD_TO_SIGMA)  # MAD_TO_SIGMA * d
+    sigma = robust_sigma(np.array([-d, d]), 0.0)  # MAD_TO_SIGMA * d
     runs = [(+1, 7), (-1, 7)] * 30 + [(+1, 31), (-1, 5), (+1, 3), (-1, 29), (+1, 7), (-1, 7)]
     signs = np.concatenate([np.full(n, s) for s, n in runs]).astype(float)
     flux = 1 + d * signs

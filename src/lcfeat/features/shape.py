@@ -1,7 +1,8 @@
 """Shape domain (8): excursions and runs of the cleaned flux about its median.
 
-Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept). The scale is the robust sigma
-(stat_mad: 1.4826 x the median absolute deviation), so a transit or a flare is measured against
+Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept). The scale is
+the robust sigma (stat_mad: 1.4826 x the median absolute deviation), so a transit or a flare
+is measured against
 the noise, not against itself. Runs and crossings come from one vectorised pass (no loop over
 cadences); cadences exactly at the median belong to no run and do not cross.
 """
@@ -12,7 +13,7 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
-from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
+from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
 
 DOMAIN = "shape"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -84,7 +85,7 @@ def shape_features(flux: np.ndarray) -> DomainResult:
         "shape_max_consecutive_down": float(longest_run(below)),
         "shape_crossing_rate": median_crossings(deviation) / (n - 1),
     }
-    sigma = robust_sigma(flux, median, MAD_TO_SIGMA)
+    sigma = robust_sigma(flux, median)
     if sigma > 0:
         n_high = int(np.count_nonzero(deviation > EXCURSION_SIGMA * sigma))
         n_low = int(np.count_nonzero(deviation < -EXCURSION_SIGMA * sigma))

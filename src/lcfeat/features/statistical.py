@@ -1,6 +1,7 @@
 """Statistical domain (12): the distribution of the cleaned, normalised flux.
 
-Flux: `Prepared.flux` (per-quarter median-normalised PDCSAP, single-cadence cosmic rays removed, flares and dips kept).
+Flux: `Prepared.flux` (per-quarter median-normalised PDCSAP, single-cadence cosmic rays removed,
+flares and dips kept).
 One sort gives the median and every percentile; the moments are plain numpy means of powers of
 the deviations, as scipy.stats computes them (biased estimators).
 """
@@ -11,7 +12,7 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
-from lcfeat.lightcurve.robust import MAD_TO_SIGMA, finite_cadences, robust_sigma
+from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
 
 DOMAIN = "statistical"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -89,7 +90,7 @@ def statistical_features(flux: np.ndarray) -> DomainResult:
         "stat_median": median,
         "stat_std": float(std),
         "stat_variance": float(m2),
-        "stat_mad": robust_sigma(flux, median, MAD_TO_SIGMA),
+        "stat_mad": robust_sigma(flux, median),
         "stat_range": float(sorted_x[-1] - sorted_x[0]),
         "stat_iqr": percentile_sorted(sorted_x, 75.0) - percentile_sorted(sorted_x, 25.0),
         "stat_percentile_5": percentile_sorted(sorted_x, 5.0),

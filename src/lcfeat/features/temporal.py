@@ -1,10 +1,11 @@
 """Temporal domain (10): sampling, memory and trend of the cleaned flux.
 
-Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept), split into continuous segments at gaps
-longer than `SEGMENT_GAP_DAYS`. Everything is O(N) or O(N log N): pairs at a lag are found by
-one two-pointer sweep, the rescaled range uses windows in powers of two (two passes each), and
-the Dickey-Fuller regression runs on the flux binned to one day (about 1,500 points for a
-full Kepler light curve) with one QR factorisation for the whole lag-order search. No BLAS
+Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept), split into
+continuous segments at gaps longer than `SEGMENT_GAP_DAYS`. Everything is O(N) or
+O(N log N): pairs at a lag are found by one two-pointer sweep, the rescaled range uses windows
+in powers of two (two passes each), and the Dickey-Fuller regression runs on the flux binned
+to one day (about 1,500 points for a full Kepler light curve) with one QR factorisation for
+the whole lag-order search. No BLAS
 call anywhere: its threads would fight the worker processes for the cores.
 """
 

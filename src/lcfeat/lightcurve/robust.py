@@ -11,22 +11,19 @@ import numpy as np
 
 #: A gap longer than this (days) starts a new continuous segment.
 SEGMENT_GAP_DAYS = 0.5
-#: Scales a median absolute deviation to sigma for Gaussian noise, as rounded in the
-#: transit search and the residual domain since their first version.
-MAD_TO_SIGMA_ROUNDED = 1.4826
-#: 1 / Phi^-1(3/4), the exact constant of scipy.stats.median_abs_deviation(scale="normal").
+#: Scales a median absolute deviation to sigma for Gaussian noise: 1 / Phi^-1(3/4), the
+#: constant of scipy.stats.median_abs_deviation(scale="normal"), used everywhere.
 MAD_TO_SIGMA = 1.482602218505602
 
 
-def robust_sigma(x: np.ndarray, center: float | None = None,
-                 scale: float = MAD_TO_SIGMA_ROUNDED) -> float:
-    """`scale` x the median absolute deviation of `x` about `center` (its median by default):
-    sigma for Gaussian noise, blind to outliers. NaN for an empty array."""
+def robust_sigma(x: np.ndarray, center: float | None = None) -> float:
+    """MAD_TO_SIGMA x the median absolute deviation of `x` about `center` (its median by
+    default): sigma for Gaussian noise, blind to outliers. NaN for an empty array."""
     if x.size == 0:
         return float("nan")
     if center is None:
-        return float(scale * np.median(np.abs(x - np.median(x))))
-    return scale * float(np.median(np.abs(x - center)))
+        center = float(np.median(x))
+    return MAD_TO_SIGMA * float(np.median(np.abs(x - center)))
 
 
 def finite_cadences(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,24 +1,27 @@
-"""The search on detrended flux: fast-fold every trial period, refine the best peaks, and
-pass over candidates that are not periodic evidence.
+"""The search on detrended flux: fast-fold every trial period once, then re-examine the best
+peaks locally.
 
 1. `ffa_periodogram` over the plan of `grid.plan_ffa` (Ofir-density grid, durations tied
    to the period): the best dip box at every trial period; the signal detection efficiency
    (Kovacs et al. 2002) is that of the peak finally chosen.
 2. The `N_REFINE` highest separate peaks are re-searched with the compiled astropy-equivalent
-   kernel `bls_binned` on a local grid ten times finer than the plan's step, with finer
-   durations and phase bins; the best of them is the candidate.
-3. A candidate made by one event (a glitch, or one real dip whose other epochs fall in
-   gaps: fewer than `MIN_EVENTS` epochs with data, or less than half its likelihood left
-   without its strongest epoch) is not periodic evidence: the next refined peak is taken, and
-   when all are such, the strongest event is cut and the search repeated (`search_periodic`).
-   A candidate whose single-transit depths scatter more than the noise at its duration allows
-   (`depth_chi2_pvalue`: a few unrelated spot or systematic dips lined up) is passed over the
-   same way, but kept as the answer if nothing better is found (`consistent` False).
+   kernel `bls_binned` on a local grid five times finer than the plan's step, with finer
+   durations and phase bins, folding only the cadences near each peak's transits; the first
+   `N_RANKED` at once (ranked by refined likelihood), the others only when vetting needs them.
+3. Vetting, in that order: a candidate at the period of the star's own variability or a
+   harmonic (`is_own_variability`), or made by one event (a glitch, or one real dip whose
+   other epochs fall in gaps: fewer than `MIN_EVENTS` epochs with data, or less than half its
+   likelihood left without its strongest epoch) is passed over; one whose single-transit
+   depths scatter more than the noise at its duration allows (`depth_chi2_pvalue`: a few
+   unrelated spot or systematic dips lined up) is passed over too, but kept as the answer if
+   nothing better is found (`consistent` False). Only when every peak is one event's doing
+   (a glitch dominating the periodogram) is the event cut and the search repeated.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +38,18 @@ from lcfeat.search.grid import (
     plan_ffa,
 )
 
-#: Number of separate periodogram peaks refined with the exact kernel.
-N_REFINE = 4
+#: Number of separate periodogram peaks refined with the exact kernel and vetted ...
+N_REFINE = 8
+#: ... of which the first ones are refined at once and ranked by their refined likelihood
+#: (the fast fold's power is close to it, not equal); the rest only when vetting needs them.
+N_RANKED = 3
 #: Local refinement: +- this many plan steps around a peak, in steps of a tenth.
 REFINE_HALF_WIDTH_STEPS = 2.0
-REFINE_POINTS = 41
+REFINE_POINTS = 21
+#: Refinement looks only at the cadences within this many phase bins of the plan (beyond
+#: half the longest duration) of the peak's transits: a step of the local grid moves a
+#: transit by at most one bin over the baseline, the fold's rounding by about log2(rows)/6.
+REFINE_MARGIN_BINS = 4.0
 #: Refinement durations: geometric from the shortest to the longest trial duration.
 REFINE_DURATION_RATIO = 1.1
 #: Refinement phase bins per shortest duration (astropy's `oversample`).
@@ -60,10 +70,17 @@ DEPTH_SCATTER = 0.3
 #: Deviations below the mean count at most this many sigma: a flare inside a transit box
 #: lowers its depth (the test is about dips that are too deep, not too shallow).
 DEPTH_LOW_CLIP = 2.0
-#: Events cut (and searches repeated) at most, and the cadences all the searches of one
-#: light curve may cover together (three full 17-quarter searches), to bound the cost.
-MAX_CUT_EVENTS = 6
-CUT_BUDGET_CADENCES = 200_000
+#: A candidate within this fraction of a multiple or a submultiple (up to OWN_HARMONICS) of
+#: the star's own variability period, when that variability was fitted out, is the
+#: variability's residual, not a transit: the next peak is taken.
+OWN_PERIOD_TOLERANCE = 0.02
+OWN_HARMONICS = 4
+#: ... when that variability's semi-amplitude is at least this many times the candidate's
+#: depth (a deep transit can itself be the strongest periodicity of a quiet star's flux).
+OWN_AMPLITUDE_RATIO = 5.0
+#: When every vetted peak is one event's doing (a glitch dominating the periodogram), that
+#: event is cut and the search repeated, at most this many times.
+MAX_CUT_EVENTS = 2
 
 
 @dataclass(frozen=True)
@@ -87,10 +104,12 @@ class SearchResult:
     candidate: Candidate
     sigma: float
     peak_trial: int
-    #: Every refined peak, best (highest log-likelihood) first, with its periodogram trial.
-    ranked: tuple[tuple[Candidate, int], ...] = ()
-
-
+    #: The highest separate periodogram peaks (trial indices): the first N_RANKED in the
+    #: order of their refined likelihood (the first is `peak_trial`, refined into
+    #: `candidate`), then the rest by power.
+    peaks: tuple[int, ...] = ()
+    #: The refined candidates of the first peaks, in the same order.
+    refined: tuple[Candidate, ...] = ()
 
 
 def whitened_snr(cand: Candidate, y: np.ndarray, sigma: float, cadence: float) -> float:
@@ -119,16 +138,38 @@ def signal_detection_efficiency(power: np.ndarray, trial: int | None = None) -> 
 
 def _peak_trials(periodogram: Periodogram, plan: FfaPlan, count: int) -> list[int]:
     """Indices of the `count` highest peaks, each at least 5 plan steps from the others."""
-    order = np.argsort(periodogram.power, kind="stable")[::-1]
+    power = periodogram.power
+    head = min(power.size, 200 * count)
+    top = np.argpartition(power, power.size - head)[power.size - head:]
+    order = top[np.argsort(power[top], kind="stable")[::-1]]
     freq = periodogram.frequency
     step = plan.step[periodogram.group]
     chosen: list[int] = []
-    for k in order[: 200 * count]:
+    for k in order:
         if all(abs(freq[k] - freq[c]) > 5.0 * max(step[k], step[c]) for c in chosen):
             chosen.append(int(k))
             if len(chosen) == count:
                 break
     return chosen
+
+
+def box_candidate(time: np.ndarray, y: np.ndarray, sigma: float, period: float, epoch: float,
+                  duration: float) -> Candidate:
+    """The box (period, epoch, duration) measured on every cadence: depth = mean outside the
+    boxes - mean inside, its error from the per-cadence `sigma`, the log-likelihood gain
+    0.5 (depth / error)^2 (astropy's likelihood objective with equal weights)."""
+    distance = np.abs(((time - epoch) / period + 0.5) % 1.0 - 0.5) * period
+    inside = distance < 0.5 * duration
+    n_in = int(np.count_nonzero(inside))
+    n_out = y.size - n_in
+    if n_in == 0 or n_out == 0:
+        return Candidate(period, epoch, duration, 0.0, math.inf, 0.0, 0.0)
+    sum_in = float(y[inside].sum())
+    depth = (float(y.sum()) - sum_in) / n_out - sum_in / n_in
+    depth_err = sigma * math.sqrt(1.0 / n_in + 1.0 / n_out)
+    snr = depth / depth_err
+    return Candidate(period, epoch, duration, depth, depth_err, snr,
+                     0.5 * snr * snr if depth > 0 else 0.0)
 
 
 def refine(
@@ -138,28 +179,46 @@ def refine(
     frequency: float,
     step: float,
     max_duration: float = DURATION_MAX_D,
+    centre: float | None = None,
+    bin_width: float | None = None,
 ) -> Candidate:
-    """Best box near `frequency` with the compiled astropy-equivalent kernel."""
+    """Best box near `frequency` with the compiled astropy-equivalent kernel, on a local grid
+    of REFINE_POINTS periods over +- REFINE_HALF_WIDTH_STEPS plan steps, with finer durations
+    and phase bins. Given the peak's transit `centre` and the plan's `bin_width` (days), only
+    the cadences near its transits are folded (the rest cannot enter any box of the local
+    grid); the winner is then measured on every cadence (`box_candidate`)."""
     offsets = np.linspace(-REFINE_HALF_WIDTH_STEPS, REFINE_HALF_WIDTH_STEPS, REFINE_POINTS)
     periods = 1.0 / (frequency + step * offsets)
     low, high = duration_range(float(periods.min()), max_duration)
     n_dur = int(np.floor(np.log(high / low) / np.log(REFINE_DURATION_RATIO))) + 1
     durations = low * REFINE_DURATION_RATIO ** np.arange(n_dur)
+    t, v = time, y
+    if centre is not None and bin_width is not None:
+        reach = 0.5 * high + REFINE_MARGIN_BINS * bin_width
+        distance = np.abs(((time - centre) * frequency + 0.5) % 1.0 - 0.5) / frequency
+        near = distance <= reach
+        # Out-of-box cadences on both sides of every transit set each box's local level.
+        if np.count_nonzero(near) >= 2 * MIN_EVENTS:
+            t, v = time[near], y[near]
     t_ref = float(time[0])
-    ivar = np.full(y.size, 1.0 / sigma**2)
-    power, depth, depth_err, duration, transit_time, snr, loglike = bls_binned(
-        time - t_ref, y - np.median(y), ivar, periods, durations, REFINE_OVERSAMPLE, True
+    ivar = np.full(v.size, 1.0 / sigma**2)
+    power, _, _, duration, transit_time, _, _ = bls_binned(
+        t - t_ref, v - np.median(y), ivar, periods, durations, REFINE_OVERSAMPLE, True
     )
     k = int(np.argmax(power))
-    return Candidate(
-        period=float(periods[k]),
-        epoch=float(t_ref + transit_time[k]),
-        duration=float(duration[k]),
-        depth=float(depth[k]),
-        depth_err=float(depth_err[k]),
-        snr=float(snr[k]),
-        log_likelihood=float(loglike[k]),
-    )
+    return box_candidate(time, y, sigma, float(periods[k]), float(t_ref + transit_time[k]),
+                         float(duration[k]))
+
+
+def _peak_centre(periodogram: Periodogram, plan: FfaPlan, trial: int) -> tuple[float, float]:
+    """Mid-transit time of a trial's best box and the plan's phase bin (days) at it: the
+    fold measures phase from the middle of the group's first time chunk."""
+    g = int(periodogram.group[trial])
+    frequency = float(periodogram.frequency[trial])
+    n_bins = int(plan.n_bins[g])
+    chunk = plan.baseline / (1 << int(plan.log2_rows[g]))
+    phase = (periodogram.start_bin[trial] + 0.5 * periodogram.width_bins[trial]) / n_bins
+    return plan.t_start + 0.5 * chunk + phase / frequency, 1.0 / (frequency * n_bins)
 
 
 def search_detrended(
@@ -198,22 +257,27 @@ def search_detrended(
         group=periodogram.group,
     )
     peaks = _peak_trials(scaled, plan, N_REFINE)
-    candidates = [
-        refine(time, y, sigma, float(scaled.frequency[k]), float(plan.step[scaled.group[k]]),
-               max_duration)
-        for k in peaks
-    ]
-    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].log_likelihood)
-    best = order[0]
+    first = [(refine_peak(time, y, sigma, plan, scaled, k, max_duration), k)
+             for k in peaks[:N_RANKED]]
+    first.sort(key=lambda pair: -pair[0].log_likelihood)
     return SearchResult(
         plan=plan,
         periodogram=scaled,
         sde=signal_detection_efficiency(scaled.power),
-        candidate=candidates[best],
+        candidate=first[0][0],
         sigma=float(sigma),
-        peak_trial=peaks[best],
-        ranked=tuple((candidates[i], peaks[i]) for i in order),
+        peak_trial=first[0][1],
+        peaks=tuple(k for _, k in first) + tuple(peaks[N_RANKED:]),
+        refined=tuple(c for c, _ in first),
     )
+
+
+def refine_peak(time: np.ndarray, y: np.ndarray, sigma: float, plan: FfaPlan,
+                periodogram: Periodogram, trial: int, max_duration: float) -> Candidate:
+    """`refine` around one trial of the periodogram, on the cadences near its transits."""
+    centre, bin_width = _peak_centre(periodogram, plan, trial)
+    return refine(time, y, sigma, float(periodogram.frequency[trial]),
+                  float(plan.step[periodogram.group[trial]]), max_duration, centre, bin_width)
 
 
 @dataclass(frozen=True)
@@ -266,33 +330,59 @@ def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> 
     return float(chi2.sf(float(np.sum(deviation**2)), single.n_detected - 1))
 
 
+def _is_box(cand: Candidate) -> bool:
+    """A candidate with a finite ephemeris (a flux that no box fits gives NaN)."""
+    return all(math.isfinite(v) for v in (cand.period, cand.epoch, cand.duration))
+
+
+def is_own_variability(cand: Candidate,
+                       own_periods: tuple[tuple[float, float], ...] = ()) -> bool:
+    """True when the candidate's period is within OWN_PERIOD_TOLERANCE of k x or 1/k x one
+    of the star's own periods (k up to OWN_HARMONICS) whose variability is at least
+    OWN_AMPLITUDE_RATIO times deeper than the box."""
+    for own_period, amplitude in own_periods:
+        if amplitude < OWN_AMPLITUDE_RATIO * max(cand.depth, 0.0):
+            continue
+        for k in range(1, OWN_HARMONICS + 1):
+            for expected in (own_period * k, own_period / k):
+                if abs(cand.period - expected) <= OWN_PERIOD_TOLERANCE * expected:
+                    return True
+    return False
+
+
 def search_periodic(
     time: np.ndarray,
     y: np.ndarray,
     sigma: float | None = None,
     max_duration: float = DURATION_MAX_D,
     parallel: bool = False,
+    own_periods: tuple[tuple[float, float], ...] = (),
 ) -> PeriodicSearch:
-    """`search_detrended`, keeping the best refined peak that is not one event's doing; when
-    every refined peak is, the strongest event of the best is cut and the search repeated
-    (see module doc). If no try yields a periodic candidate the first result is kept: a quiet
-    star still gets the values of its best peak. Cuts are bounded by MAX_CUT_EVENTS and by a
-    budget of CUT_BUDGET_CADENCES searched cadences, so long light curves stay fast."""
+    """`search_detrended`, keeping the best refined peak that is not one event's doing and
+    whose single-transit depths agree; else the best that is not one event's doing (flagged
+    `consistent` False). Only when every refined peak is one event's doing (a glitch that
+    dominates the periodogram) is that event cut and the search repeated, at most
+    MAX_CUT_EVENTS times. A peak at one of the star's own periods (`own_periods`: period and
+    semi-amplitude of its variability) or their harmonics is passed over as its residual. If
+    no try yields a periodic candidate the first result is kept: a quiet star still gets the
+    values of its best peak."""
     if sigma is None:
         sigma = robust_sigma(y)
     first: PeriodicSearch | None = None
-    #: The first candidate that only the depth-consistency test turned down.
-    fallback: PeriodicSearch | None = None
     cadence = float(np.median(np.diff(time))) if time.size > 1 else 1.0
     cut: list[float] = []
-    budget = CUT_BUDGET_CADENCES
     for _ in range(MAX_CUT_EVENTS + 1):
         result = search_detrended(time, y, sigma=sigma, max_duration=max_duration,
-                                 parallel=parallel)
-        budget -= time.size
+                                  parallel=parallel)
         found = PeriodicSearch(result, time, y, tuple(cut))
         first = first or found
-        for cand, trial in result.ranked:
+        #: The first candidate that only the depth-consistency test turned down.
+        fallback: PeriodicSearch | None = None
+        for index, trial in enumerate(result.peaks):
+            cand = result.refined[index] if index < len(result.refined) else refine_peak(
+                time, y, sigma, result.plan, result.periodogram, trial, max_duration)
+            if not _is_box(cand) or is_own_variability(cand, own_periods):
+                continue
             single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
             if is_single_event(single):
                 continue
@@ -306,12 +396,20 @@ def search_periodic(
             if depth_chi2_pvalue(single, y, cadence) >= DEPTH_CHI2_PVALUE:
                 return chosen
             fallback = fallback or dataclasses.replace(chosen, consistent=False)
+        if fallback is not None:
+            return fallback
         cand = result.candidate
+        if not _is_box(cand):
+            break
         single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
+        if single.n_detected == 0:
+            break
         strongest = float(single.centres[int(np.argmax(single.deficits()))])
         keep = np.abs(time - strongest) >= cand.duration
-        if budget < time.size or keep.sum() < 0.5 * time.size:
+        keep[0] = keep[-1] = True  # the baseline (hence the periods searched) stays
+        if keep.sum() < 0.5 * time.size:
             break
         time, y = time[keep], y[keep]
         cut.append(strongest)
-    return fallback or dataclasses.replace(first, consistent=False)
+    assert first is not None
+    return dataclasses.replace(first, consistent=False)

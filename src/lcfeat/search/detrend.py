@@ -1,17 +1,23 @@
-"""Detrending for the transit search.
+"""Detrending for the transit search: one choice per star, made from the star's own noise.
 
-`detrend_ladder`: wotan biweight with a window of 3 x the longest trial duration (45 h), so a
-15-hour transit moves the robust location of its window by little and survives. When stellar
-variability survives that window (red noise: the scatter of 3-hour means is more than
-RED_NOISE_MAX times what white noise would give), the star's dominant variability is removed
-first (`prewhiten`: its period, 0.1 to 10 d, and 3 harmonics fitted in 5-day chunks, dips
-clipped), and shorter windows are tried in turn (1, 0.5, 0.3 d), the longest trial duration
-becoming a third of the window: a spotted star loses its longest trial durations instead of
-drowning every transit in spot residuals. The price: a smooth fit over a chunk absorbs a share
-of any transit in it (about parameters x in-transit cadences / chunk cadences: a third of a
-shallow 7-hour transit), so on variable stars long shallow transits lose depth
-(bench/bench_injection.py measures it). `detrend_ladder` also returns the longer windows tried
-before the chosen one, for the search to try as well.
+1. wotan biweight with a window of 3 x the longest trial duration (45 h), so a 15-hour
+   transit moves the robust location of its window by little and survives.
+2. When stellar variability survives that window (red noise: the scatter of 3-hour means is
+   more than RED_NOISE_MAX times what white noise would give), the star's periodic
+   variability is fitted out first (`prewhiten`): its dominant period, from an FFT of the
+   binned flux, or twice it when the two halves of the folded light curve differ (the
+   unequal minima of a contact binary, two spot groups), with PREWHITEN_HARMONICS harmonics
+   and a line, fitted in PREWHITEN_CHUNK_D chunks of two chunkings offset by half a chunk and
+   blended with triangular weights. The model is continuous: no chunk edge leaves a step at
+   fixed times (an edge repeating every 5 days was once found as a 5-day period).
+3. Then shorter biweight windows are tried in turn (1, 0.5, 0.3 d) until the residual is white
+   enough; the longest trial duration becomes a third of the chosen window. Each window costs
+   one biweight (tens of milliseconds on 65,000 cadences), never a periodogram.
+
+The chosen detrending keeps the 45-hour one beside it (`Detrended.long`) when a shorter window
+was chosen: the search measures its candidates on both (a short window eats part of a long
+transit). Cadences within EDGE_TRIM_D of a segment's edge are left out (thermal settling after
+gaps makes dips); on a light curve of a few days the trim shrinks with the baseline.
 
 Flares (`flare_mask`, `has_flares`) are found in the detrended flux: brightenings of a few
 cadences, cut before the search on a star that has them.
@@ -19,6 +25,7 @@ cadences, cut before the search on a star that has them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +37,28 @@ from lcfeat.search.grid import DURATION_MAX_D
 TREND_WINDOW_D = 3.0 * DURATION_MAX_D
 #: Shorter windows tried in turn on variable stars (each caps the durations at a third of it).
 TREND_WINDOWS_D = (TREND_WINDOW_D, 1.0, 0.5, 0.3)
+#: The longest trial duration is the window over this: a biweight window keeps about
+#: 1 - duration / window of a shallow transit's depth (half of it at the longest duration).
+WINDOW_PER_DURATION = 2.0
 #: Red-noise ratio above which the next, shorter window is tried.
 RED_NOISE_MAX = 1.5
 #: Cadences per bin when measuring red noise (6 long cadences: about 3 hours).
 RED_NOISE_BIN = 6
-#: Prewhitening: harmonics of the dominant period fitted per chunk (days), with a line.
+#: Prewhitening: harmonics of the base period fitted per chunk (days), with a line; twice as
+#: many when the base is half the dominant frequency (so the dominant one's four stay).
 PREWHITEN_HARMONICS = 4
 PREWHITEN_CHUNK_D = 5.0
+#: The folded light curve's halves (at twice the dominant period) differ when the RMS of
+#: their difference is this many times what the noise of the binned profile allows.
+HALF_PERIOD_DIFFERENCE_SIGMA = 5.0
+#: Phase bins of that folded profile.
+FOLD_BINS = 50
+#: Periodicities fitted out in turn at most (spots at different latitudes rotate at
+#: different rates: one frequency leaves the others).
+PREWHITEN_COMPONENTS = 3
+#: The semi-amplitude of the variability is measured on the flux binned to this (days): the
+#: white noise averages out, a rotation of half a day does not.
+AMPLITUDE_BIN_D = 0.1
 #: Dominant period searched between these frequencies (cycles per day) on flux binned to
 #: two long cadences (Nyquist 12.2 per day).
 PREWHITEN_FREQ_RANGE = (0.1, 12.0)
@@ -47,6 +69,8 @@ PREWHITEN_CLIP_SIGMA = 3.0
 #: Cadences this close (days) to a segment's start or end are left out of the search: the
 #: trend is least constrained there and Kepler's thermal settling after gaps makes dips.
 EDGE_TRIM_D = 0.25
+#: ... at most this fraction of the baseline (a ten-day light curve keeps its edges).
+EDGE_TRIM_FRACTION = 0.02
 #: Flares (brightenings lasting a few cadences) are cut from the detrended flux before the
 #: search: a cadence this many robust sigma above the running median of
 #: FLARE_MEDIAN_CADENCES (6.5 hours: spot residuals follow it, flares do not) starts one,
@@ -70,11 +94,30 @@ class Detrended:
     y: np.ndarray
     window: float
     red_noise: float
-    prewhitened_period: float | None = None
+    #: The periodic variability fitted out (`prewhiten`): (period in days, semi-amplitude in
+    #: relative flux) of each component, strongest first.
+    fitted: tuple[tuple[float, float], ...] = ()
+    #: The star's strongest periodicity, (period, semi-amplitude), whether fitted out or not.
+    variability: tuple[float, float] | None = None
+    #: The 45-hour detrending of the same (prewhitened) flux, when a shorter window was chosen.
+    long: Detrended | None = None
+
+    @property
+    def prewhitened_period(self) -> float | None:
+        """Period (days) of the strongest variability fitted out, if any."""
+        return self.fitted[0][0] if self.fitted else None
+
+    @property
+    def own_periods(self) -> tuple[tuple[float, float], ...]:
+        """Every periodicity of the star itself (period, semi-amplitude): what was fitted
+        out, and the strongest one when nothing was."""
+        if self.fitted:
+            return self.fitted
+        return (self.variability,) if self.variability is not None else ()
 
     @property
     def max_duration(self) -> float:
-        return min(DURATION_MAX_D, self.window / 3.0)
+        return min(DURATION_MAX_D, self.window / WINDOW_PER_DURATION)
 
 
 
@@ -113,30 +156,84 @@ def dominant_frequency(time: np.ndarray, flux: np.ndarray) -> float | None:
     return float(freq[band][np.argmax(power[band])])
 
 
-def prewhiten(time: np.ndarray, flux: np.ndarray, frequency: float) -> np.ndarray:
-    """`flux` minus, in each PREWHITEN_CHUNK_D chunk, a least-squares line plus
-    PREWHITEN_HARMONICS harmonics of `frequency`, refitted once without the cadences more
-    than PREWHITEN_CLIP_SIGMA robust sigma from the first fit (transits, flares). Returns a
-    flux around 1. The clipping keeps deep transits out of the fit; a shallow one loses about
-    10 parameters x its cadences / ~240 cadences of its depth."""
-    out = flux.copy()
-    chunk = np.floor((time - time[0]) / PREWHITEN_CHUNK_D).astype(np.int64)
+def variability_amplitude(time: np.ndarray, flux: np.ndarray) -> float:
+    """Semi-amplitude of the flux's variability: sqrt(2) x the standard deviation of its
+    AMPLITUDE_BIN_D means (a sinusoid's, for a sinusoid)."""
+    index = np.floor((time - time[0]) / AMPLITUDE_BIN_D).astype(np.int64)
+    counts = np.bincount(index)
+    sums = np.bincount(index, weights=flux)
+    means = sums[counts > 0] / counts[counts > 0]
+    return float(np.sqrt(2.0) * np.std(means)) if means.size > 1 else 0.0
+
+
+def base_frequency(time: np.ndarray, flux: np.ndarray, frequency: float) -> float:
+    """`frequency`, or half of it when the light curve folded at twice the period has halves
+    that differ by more than its noise allows (a contact binary's unequal minima: the FFT
+    peaks at twice the orbital frequency)."""
+    phase = ((time - time[0]) * 0.5 * frequency) % 1.0
+    index = np.minimum((phase * FOLD_BINS).astype(np.int64), FOLD_BINS - 1)
+    counts = np.bincount(index, minlength=FOLD_BINS)
+    if np.any(counts < 2):
+        return frequency
+    profile = np.bincount(index, weights=flux, minlength=FOLD_BINS) / counts
+    difference = profile[: FOLD_BINS // 2] - profile[FOLD_BINS // 2:]
+    # The noise of a bin mean, from the scatter about the profile (spot evolution included).
+    scatter = robust_sigma(flux - profile[index])
+    noise = scatter * np.sqrt(1.0 / counts[: FOLD_BINS // 2] + 1.0 / counts[FOLD_BINS // 2:])
+    rms_sigma = np.sqrt(np.mean((difference / noise) ** 2))
+    # White noise gives an RMS of 1 in units of the noise.
+    return 0.5 * frequency if rms_sigma > HALF_PERIOD_DIFFERENCE_SIGMA else frequency
+
+
+def _chunk_model(time: np.ndarray, flux: np.ndarray, frequency: float, harmonics: int,
+                 start: float) -> tuple[np.ndarray, np.ndarray]:
+    """A line plus `harmonics` harmonics of `frequency` fitted by least squares in each
+    PREWHITEN_CHUNK_D chunk counted from `start`, refitted once without the cadences more than
+    PREWHITEN_CLIP_SIGMA robust sigma from the first fit (transits, flares). Returns the model
+    and each cadence's chunk centre; a chunk too short for the fit gets its median."""
+    model = np.empty_like(flux)
+    chunk = np.floor((time - start) / PREWHITEN_CHUNK_D).astype(np.int64)
+    centres = start + (chunk + 0.5) * PREWHITEN_CHUNK_D
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(chunk)) + 1, [time.size]))
-    n_par = 2 + 2 * PREWHITEN_HARMONICS
-    harmonics = np.arange(1, PREWHITEN_HARMONICS + 1)
+    n_par = 2 + 2 * harmonics
+    orders = np.arange(1, harmonics + 1)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         if b - a < 3 * n_par:
+            model[a:b] = np.median(flux[a:b])
             continue
-        t = time[a:b] - time[a:b].mean()
-        angle = 2.0 * np.pi * frequency * np.outer(t, harmonics)
+        t = time[a:b] - centres[a]
+        angle = 2.0 * np.pi * frequency * np.outer(t, orders)
         design = np.column_stack((np.ones_like(t), t, np.sin(angle), np.cos(angle)))
         coef, *_ = np.linalg.lstsq(design, flux[a:b], rcond=None)
         residual = flux[a:b] - design @ coef
         keep = np.abs(residual) <= PREWHITEN_CLIP_SIGMA * robust_sigma(residual)
         if n_par * 3 <= keep.sum() < keep.size:
             coef, *_ = np.linalg.lstsq(design[keep], flux[a:b][keep], rcond=None)
-        out[a:b] = flux[a:b] - design @ coef + 1.0
-    return out
+        model[a:b] = design @ coef
+    return model, centres
+
+
+def prewhiten(time: np.ndarray, flux: np.ndarray, frequency: float,
+              harmonics: int = PREWHITEN_HARMONICS) -> np.ndarray:
+    """`flux` minus its periodic variability at `frequency` (`variability_model`), around 1."""
+    return flux - variability_model(time, flux, frequency, harmonics) + 1.0
+
+
+def variability_model(time: np.ndarray, flux: np.ndarray, frequency: float,
+                      harmonics: int = PREWHITEN_HARMONICS) -> np.ndarray:
+    """The periodic variability of `flux` at `frequency` (see the module doc): `prewhiten`
+    subtracts it.
+
+    Two chunkings, the second offset by half a chunk, each cadence's model the average of its
+    two chunks' fits weighted by its distance to their centres (1 at a centre, 0 at an edge:
+    the weights sum to 1). Where one chunking's fit jumps, its weight is zero, so the model is
+    continuous. The clipping keeps deep transits out of the fit; a shallow one loses about
+    parameters x its cadences / cadences per chunk of its depth."""
+    half = 0.5 * PREWHITEN_CHUNK_D
+    first, first_centres = _chunk_model(time, flux, frequency, harmonics, time[0])
+    second, _ = _chunk_model(time, flux, frequency, harmonics, time[0] - half)
+    weight = 1.0 - np.abs(time - first_centres) / half
+    return weight * first + (1.0 - weight) * second
 
 
 def away_from_edges(time: np.ndarray, trim: float = EDGE_TRIM_D) -> np.ndarray:
@@ -152,41 +249,58 @@ def away_from_edges(time: np.ndarray, trim: float = EDGE_TRIM_D) -> np.ndarray:
     return keep | (t_end - t_start < 4.0 * trim)
 
 
-def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float,
-                        period: float | None) -> Detrended:
+def edge_trim(time: np.ndarray) -> float:
+    """EDGE_TRIM_D, or less on a short light curve (EDGE_TRIM_FRACTION of its baseline)."""
+    baseline = float(time[-1] - time[0]) if time.size else 0.0
+    return min(EDGE_TRIM_D, EDGE_TRIM_FRACTION * baseline)
+
+
+def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float) -> Detrended:
     trend = search_trend(time, flux, window)
-    ok = np.isfinite(trend) & (trend > 0) & np.isfinite(flux) & away_from_edges(time)
+    ok = (np.isfinite(trend) & (trend > 0) & np.isfinite(flux)
+          & away_from_edges(time, edge_trim(time)))
     y = flux[ok] / trend[ok] - 1.0
-    return Detrended(time[ok], y, window, red_noise_ratio(y), period)
+    return Detrended(time[ok], y, window, red_noise_ratio(y))
 
 
 def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
     """flux / biweight trend - 1 over `window` days, edges of segments left out."""
-    return _biweight_detrended(time, flux, window, None).y
+    return _biweight_detrended(time, flux, window).y
 
 
-def detrend_ladder(time: np.ndarray, flux: np.ndarray) -> list[Detrended]:
-    """The search's detrendings, the chosen one first: the 45-hour biweight residual if it
-    is white enough (red-noise ratio at most RED_NOISE_MAX); else the same after `prewhiten`,
-    then with the shorter windows of TREND_WINDOWS_D, choosing the first that passes (the
-    shortest when none does). When a shorter window is chosen, the longer ones tried before
-    it (same prewhitened flux) follow: they keep the long transits that it would eat."""
-    result = _biweight_detrended(time, flux, TREND_WINDOW_D, None)
-    if result.red_noise <= RED_NOISE_MAX or time.size < 10:
-        return [result]
+def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
+    """The search's detrending (module doc): the 45-hour biweight residual if it is white
+    enough (red-noise ratio at most RED_NOISE_MAX); else the same after `prewhiten` (up to
+    PREWHITEN_COMPONENTS periodicities, in turn, while the residual stays red), then with the
+    shorter windows of TREND_WINDOWS_D, choosing the first that passes (the shortest when
+    none does), with the 45-hour one kept beside it (`long`)."""
+    result = _biweight_detrended(time, flux, TREND_WINDOW_D)
+    if time.size < 10:
+        return result
     frequency = dominant_frequency(time, flux)
-    period = None
     if frequency is not None:
-        period = 1.0 / frequency
-        flux = prewhiten(time, flux, frequency)
-        result = _biweight_detrended(time, flux, TREND_WINDOW_D, period)
-    longer: list[Detrended] = []
+        result = dataclasses.replace(
+            result, variability=(1.0 / frequency, variability_amplitude(time, flux)))
+    if result.red_noise <= RED_NOISE_MAX:
+        return result
+    fitted: list[tuple[float, float]] = []
+    while frequency is not None and len(fitted) < PREWHITEN_COMPONENTS:
+        base = base_frequency(time, flux, frequency)
+        model = variability_model(time, flux, base, PREWHITEN_HARMONICS * round(frequency / base))
+        fitted.append((1.0 / base, float(np.sqrt(2.0) * np.std(model))))
+        flux = flux - model + 1.0
+        result = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D),
+                                     fitted=tuple(fitted), variability=result.variability)
+        if result.red_noise <= RED_NOISE_MAX:
+            break
+        frequency = dominant_frequency(time, flux)
+    long = result
     for window in TREND_WINDOWS_D[1:]:
         if result.red_noise <= RED_NOISE_MAX:
             break
-        longer.insert(0, result)
-        result = _biweight_detrended(time, flux, window, period)
-    return [result, *longer]
+        result = dataclasses.replace(_biweight_detrended(time, flux, window),
+                                     fitted=long.fitted, variability=long.variability)
+    return result if result is long else dataclasses.replace(result, long=long)
 
 
 def _above_running_median(y: np.ndarray) -> np.ndarray:
@@ -224,12 +338,6 @@ def has_flares(y: np.ndarray, sigma: float) -> bool:
     above = int(np.count_nonzero(excess > FLARE_SIGMA * sigma))
     below = int(np.count_nonzero(excess < -FLARE_SIGMA * sigma))
     return above - below > FLARE_EXCESS_SIGMA * np.sqrt(above + below)
-
-
-def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
-    """The chosen detrending of `detrend_ladder`."""
-    return detrend_ladder(time, flux)[0]
-
 
 
 def detrended(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

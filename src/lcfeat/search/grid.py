@@ -63,8 +63,10 @@ def duration_range(period: float, max_duration: float = DURATION_MAX_D) -> tuple
 
 
 def search_period_range(baseline: float) -> tuple[float, float]:
-    """Periods searched for a light curve spanning `baseline` days (at least MIN_TRANSITS)."""
-    return PERIOD_MIN_D, max(PERIOD_MIN_D, min(PERIOD_MAX_D, baseline / MIN_TRANSITS))
+    """Periods searched for a light curve spanning `baseline` days: every period of which
+    MIN_TRANSITS transits can fall in it (the first at its start, the last at its end)."""
+    longest = baseline / (MIN_TRANSITS - 1)
+    return PERIOD_MIN_D, max(PERIOD_MIN_D, min(PERIOD_MAX_D, longest))
 
 
 def ofir_frequencies(

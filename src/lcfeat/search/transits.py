@@ -1,16 +1,15 @@
 """The transit search of one light curve, from normalised flux to the chosen candidate.
 
-`search_transits` is the one entry point (as astropy's `autopower` is for BoxLeastSquares):
-it chooses how to detrend (`detrend.detrend_ladder`), cuts flares from a star that has them,
-searches each detrending (`core.search_periodic`) and keeps the candidate with consistent
-single-transit depths and the highest SNR against the noise at its own duration
-(`core.whitened_snr`). On a star whose variability survives the 45-hour window, shorter
-windows are tried; when a shorter window is chosen, the longer windows tried before it are
-searched too (they keep the long transits it would eat), within LADDER_BUDGET_CADENCES.
-On a star with more cadences 3 robust sigma above the running median of its detrended flux
-than below (`has_flares`), flares are cut before the search (`flare_mask`: such a cadence and
-its decay; dips are never cut): inside a transit box a flare raises the mean, and on a
-flaring M dwarf they hid planets at SNR 11-18 behind noise peaks.
+`search_transits` is the one entry point (as astropy's `autopower` is for BoxLeastSquares).
+It does the work once: it chooses one detrending from the star's own noise
+(`detrend.detrend_for_search`: no periodogram per choice), cuts the flares of a star that has
+them (`has_flares`, `flare_mask`: such a cadence and its decay; dips are never cut: inside a
+transit box a flare raises the mean) and detrends again without them when they can bias the
+trend (a big flare lifts it into a false dip; many small ones pass for red noise), computes
+one periodogram over every trial period, and re-examines its
+best peaks locally (`core.search_periodic`: each refined on the cadences near its transits,
+then vetted for single events and inconsistent depths). The period range follows the
+baseline: any light curve that can hold three transits of a 0.5-day period is searched.
 """
 
 from __future__ import annotations
@@ -20,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
-from lcfeat.search.core import (
-    Candidate,
-    PeriodicSearch,
-    SearchResult,
-    search_periodic,
-    whitened_snr,
+from lcfeat.search.core import Candidate, PeriodicSearch, SearchResult, search_periodic
+from lcfeat.search.detrend import (
+    TREND_WINDOW_D,
+    Detrended,
+    detrend_for_search,
+    flare_mask,
+    has_flares,
 )
-from lcfeat.search.detrend import detrend_ladder, flare_mask, has_flares
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
 
 #: Fewer cadences than this cannot support a periodic search.
@@ -38,11 +37,12 @@ PHYSICAL_FLUX = (0.0, 10.0)
 #: Longer baselines are not one Kepler target (the mission lasted 1,470 d): no search (the
 #: grid would grow with the baseline).
 MAX_BASELINE_D = 2000.0
-#: The baseline must hold two cycles of the shortest trial period.
-MIN_BASELINE_D = 2.0 * PERIOD_MIN_D
-#: Cadences the searches of the detrending ladder may cover together (two full 17-quarter
-#: targets): a long, strongly spotted light curve searches its chosen window and the next.
-LADDER_BUDGET_CADENCES = 140_000
+#: The baseline must hold MIN_TRANSITS transits of the shortest trial period.
+MIN_BASELINE_D = (MIN_TRANSITS - 1) * PERIOD_MIN_D
+
+
+#: A flare this many sigma high lifts the robust trend around it (see `search_transits`).
+LIFTING_FLARE_SIGMA = 10.0
 
 
 class NotSearchableError(ValueError):
@@ -52,10 +52,12 @@ class NotSearchableError(ValueError):
 @dataclass(frozen=True)
 class TransitSearch:
     """The chosen search of a light curve: its result, the detrended flux it was run on
-    (`time`, `y` = flux / trend - 1, flares cut) and that flux's robust per-cadence sigma."""
+    (`time`, `y` = flux / trend - 1, flares cut), that flux's robust per-cadence sigma, and
+    how it was detrended."""
 
     periodic: PeriodicSearch
     sigma: float
+    detrended: Detrended | None = None
 
     @property
     def result(self) -> SearchResult:
@@ -99,7 +101,7 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
     physical = (flux > PHYSICAL_FLUX[0]) & (flux < PHYSICAL_FLUX[1])
     time, flux = time[physical], flux[physical]
     baseline = float(time[-1] - time[0]) if time.size else 0.0
-    if time.size < MIN_POINTS or baseline < MIN_BASELINE_D:
+    if time.size < MIN_POINTS or baseline <= MIN_BASELINE_D:
         raise NotSearchableError(
             f"{time.size} cadences over {baseline:.2f} d: a transit search needs at least "
             f"{MIN_POINTS} cadences over {MIN_BASELINE_D:g} d"
@@ -107,51 +109,39 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
     if baseline > MAX_BASELINE_D:
         raise NotSearchableError(f"baseline {baseline:.0f} d is longer than one Kepler target's")
     try:
-        ladder = detrend_ladder(time, flux)
+        detrended = detrend_for_search(time, flux)
     except (ArithmeticError, ValueError) as exc:
         # wotan's compiled biweight divides by the window's MAD: flux constant over a window.
         raise NotSearchableError(
             f"detrending failed ({type(exc).__name__}): flux constant over a window") from None
-    best: tuple[tuple[bool, float], PeriodicSearch, float] | None = None
-    budget = LADDER_BUDGET_CADENCES
-    for prepared in ladder:
-        if budget < prepared.time.size and best is not None:
-            break
-        budget -= prepared.time.size
-        sigma = robust_sigma(prepared.y) if prepared.y.size else 0.0
-        if prepared.time.size < MIN_POINTS or not (np.isfinite(sigma) and sigma > 0):
-            continue
-        # Edge trimming can leave less than MIN_TRANSITS x the shortest period: no grid.
-        if prepared.time[-1] - prepared.time[0] <= MIN_TRANSITS * PERIOD_MIN_D:
-            continue
-        quiet = np.ones(prepared.y.size, dtype=bool)
-        if has_flares(prepared.y, sigma):
-            cut = ~flare_mask(prepared.y, sigma)
-            # The first and last cadences stay: the baseline (hence the periods searched)
-            # is that of the flux without the cut.
-            cut[0] = cut[-1] = True
-            if np.count_nonzero(cut) >= MIN_POINTS:
-                quiet = cut
-        periodic = search_periodic(
-            prepared.time[quiet], prepared.y[quiet], sigma=sigma,
-            max_duration=prepared.max_duration, parallel=parallel,
-        )
-        if len(ladder) == 1:
-            best = ((True, 0.0), periodic, sigma)
-            break
-        # Each window keeps transits up to a third of its length: the candidates of the
-        # windows compete by SNR against the noise at their own duration, those with
-        # consistent single-transit depths first.
-        cadence = float(np.median(np.diff(prepared.time)))
-        score = (
-            periodic.consistent,
-            whitened_snr(periodic.result.candidate, prepared.y, sigma, cadence),
-        )
-        if best is None or score > best[0]:
-            best = (score, periodic, sigma)
-    if best is None:
+    t, y = detrended.time, detrended.y
+    sigma = robust_sigma(y) if y.size else 0.0
+    # Edge trimming can leave less than MIN_TRANSITS x the shortest period: no grid.
+    if (t.size < MIN_POINTS or not (np.isfinite(sigma) and sigma > 0)
+            or t[-1] - t[0] <= MIN_BASELINE_D):
         raise NotSearchableError(
             "detrended flux has no scatter (constant light curve) or spans less than "
-            f"{MIN_TRANSITS * PERIOD_MIN_D:g} d: no box can be fitted"
+            f"{MIN_BASELINE_D:g} d: no box can be fitted"
         )
-    return TransitSearch(best[1], best[2])
+    if has_flares(y, sigma):
+        flare = flare_mask(y, sigma)
+        flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
+        if np.count_nonzero(~flare) >= MIN_POINTS:
+            if np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D:
+                # A big flare lifts the robust trend around it into a false dip a window
+                # wide, and many small ones pass for red noise and shorten the window:
+                # detrend again without them.
+                keep = np.ones(time.size, dtype=bool)
+                keep[np.searchsorted(time, t[flare])] = False
+                detrended = detrend_for_search(time[keep], flux[keep])
+                t, y = detrended.time, detrended.y
+                sigma = robust_sigma(y)
+                if has_flares(y, sigma):
+                    quiet = ~flare_mask(y, sigma)
+                    quiet[0] = quiet[-1] = True
+                    t, y = t[quiet], y[quiet]
+            else:
+                t, y = t[~flare], y[~flare]
+    periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
+                               parallel=parallel, own_periods=detrended.own_periods)
+    return TransitSearch(periodic, sigma, detrended)

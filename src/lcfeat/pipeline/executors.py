@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from lcfeat.errors import LcfeatError
 from lcfeat.features.extract import FeatureRow, extract_features
 from lcfeat.lightcurve import read_light_curve
-from lcfeat.store import Failure
+from lcfeat.store.records import Failure
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,9 @@ from lcfeat import __version__
 from lcfeat.errors import ConfigurationError
 from lcfeat.features.registry import SCHEMA_VERSION, registry_hash
 from lcfeat.store import Store
+from lcfeat.store.records import EXPORTABLE_TABLES, FORMATS
 from lcfeat.store.schema import column_info
 
-FORMATS = ("parquet", "csv")
-EXPORTABLE_TABLES = ("features", "targets", "failures", "processing_log", "runs")
 #: Rows fetched and written at a time.
 CHUNK_ROWS = 5000
 _ORDER = {"runs": "started_at", "processing_log": "started_at"}

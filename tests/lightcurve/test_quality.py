@@ -30,7 +30,7 @@ def test_flag_table_is_lightkurves():
     flags = _lightkurve_flags()
     assert QUALITY_FLAGS == flags.STRINGS
     assert LIGHTKURVE_PRESETS == flags.OPTIONS
-    assert ROLLING_BAND_IN_APERTURE == flags.RollingBandInAperture
+    assert flags.RollingBandInAperture == ROLLING_BAND_IN_APERTURE
     # every named bit of the class is in the table under its documented meaning
     named = {value for name, value in vars(flags).items()
              if name[0].isupper() and isinstance(value, int) and not name.endswith("BITMASK")}

@@ -33,9 +33,12 @@ def register(sub: Any) -> None:
                          help="SQLAlchemy URL of the features database (default $LCFEAT_DB "
                               f"or {DEFAULT_DB})")
     analyze.add_argument("--targets",
-                         help="CSV with target_id and label (host / quiet / nonhost), e.g. "
-                              "from `lcfeat select`, or a preset name; default: the labels "
-                              "stored in the database's targets table")
+                         help="the targets, as `lcfeat run --targets` takes them: KIC ids, a "
+                              "text file, a CSV with a target_id, kepid or kic column and a "
+                              "label column (host / quiet / nonhost, as `lcfeat select` "
+                              "writes), or a preset; targets without a label take the one "
+                              "stored in the database; default: every labelled target of the "
+                              "database's targets table")
     analyze.add_argument("-o", "--output", default="report",
                          help="report folder (default report/)")
     analyze.add_argument("--top", type=positive_int, default=6,

@@ -23,12 +23,12 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 
 from lcfeat.errors import LcfeatError
 from lcfeat.features.extract import FeatureRow, extract_features
-from lcfeat.lightcurve import read_light_curve
+from lcfeat.lightcurve import LightCurve, read_light_curve
 from lcfeat.store.records import Failure
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,14 @@ _DONE = None
 
 @dataclass(frozen=True)
 class Task:
+    """One target's work: its files (or, from the Python API, its light curve itself)."""
+
     kepler_id: int
     paths: tuple[str, ...]
     quality: str | int = "default"
     attempt: int = 1
     download_seconds: float = 0.0
+    light_curve: LightCurve | None = None
 
 
 @dataclass
@@ -62,7 +65,8 @@ def run_task(task: Task) -> Outcome:
     started = time.perf_counter()
     stage = "read"
     try:
-        lc = read_light_curve(list(task.paths), quality=task.quality, kepler_id=task.kepler_id)
+        lc = task.light_curve or read_light_curve(list(task.paths), quality=task.quality,
+                                                  kepler_id=task.kepler_id)
         stage = "extract"
         row = extract_features(lc)
         return Outcome(task.kepler_id, row=row, seconds=time.perf_counter() - started,
@@ -291,8 +295,7 @@ class LocalExecutor:
                     if task.attempt < MAX_ATTEMPTS:
                         log.warning("KIC %s: %s; retrying in a fresh process",
                                     task.kepler_id, reason)
-                        retry.append(Task(task.kepler_id, task.paths, task.quality,
-                                          task.attempt + 1, task.download_seconds))
+                        retry.append(replace(task, attempt=task.attempt + 1))
                     else:
                         yield Outcome(task.kepler_id, failure=Failure(
                             task.kepler_id, "extract", error_type, reason, task.attempt),

@@ -22,8 +22,8 @@ class RunSettings:
 
     def feature_settings(self) -> dict[str, Any]:
         """What changes feature values (the resume key): a new lcfeat version recomputes."""
-        from lcfeat import __version__
         from lcfeat.lightcurve.quality import quality_bitmask
+        from lcfeat.version import __version__
 
         return {"quality_bitmask": quality_bitmask(self.quality), "lcfeat": __version__}
 

@@ -637,7 +637,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _lcfeat_version() -> str:
-    from lcfeat import __version__
+    from lcfeat.version import __version__
 
     return __version__
 

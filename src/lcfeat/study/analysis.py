@@ -541,6 +541,27 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
 
 
+def vetting_targets(result: AnalysisResult, n_comparison: int) -> list[tuple[str, str]]:
+    """The stars that get a vetting sheet, with why: every host, then the `n_comparison`
+    comparison stars that score highest: by the out-of-fold host probability of the
+    classifier on all features when one was trained (the quiet stars that look most like
+    hosts), else by transit SDE (`transit_bls_power`)."""
+    hosts = result.sample["label"] == HOST
+    chosen = [(t, "host") for t in result.sample.loc[hosts, "target_id"]]
+    if result.classifiers:
+        score = pd.Series(result.classifiers[0].out_of_fold, index=result.sample.index)
+        what = "host probability {:.2f} (classifier, out of fold)"
+    else:
+        score = result.values["transit_bls_power"].set_axis(result.sample.index)
+        what = "transit SDE {:.1f}"
+    others = score[~hosts].dropna().sort_values(ascending=False, kind="stable")
+    for rank, (row, value) in enumerate(others.head(n_comparison).items(), start=1):
+        label = result.sample.loc[row, "label"]
+        chosen.append((result.sample.loc[row, "target_id"],
+                       f"{label}, #{rank} by " + what.format(value)))
+    return chosen
+
+
 def _comparison_name(labels: pd.Series) -> str:
     others = sorted(set(labels) - {HOST})
     if others == ["quiet"]:

@@ -140,6 +140,19 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
+def start_fork_server() -> None:
+    """Start the fork server now, in the background: it imports the feature stack while the
+    caller sets up (targets, archive, database), and the first workers fork off it ready.
+    Does nothing where workers are spawned."""
+    if default_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+
+
 def _worker_main(conn: Connection, work: Work, environment: dict[str, str], cwd: str) -> None:
     # Ctrl-C goes to the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -17,7 +17,7 @@ from lcfeat.archive.layout import targets_in_folder
 from lcfeat.errors import InvalidTargetError
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 from lcfeat.lightcurve.sources import light_curve_files, light_curve_from
-from lcfeat.pipeline.executors import LocalExecutor, Outcome, Task
+from lcfeat.pipeline.executors import LocalExecutor, Outcome, Task, start_fork_server
 from lcfeat.pipeline.run import _fetch_stage
 from lcfeat.pipeline.settings import RunSettings
 from lcfeat.targets.ids import format_target_id, looks_like_kic, parse_kic
@@ -118,6 +118,7 @@ def extract_table(
     from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, units
 
     quality_bitmask(quality)  # an unknown setting fails now, not in every worker
+    start_fork_server()  # its imports overlap with reading and fetching the sources
     to_fetch, ready, folder = plan_sources(sources, quality)
     order = [task.kepler_id for task in ready] + to_fetch
     if not order:

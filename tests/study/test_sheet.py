@@ -184,3 +184,8 @@ def test_analyze_links_a_sheet_for_hosts_and_top_stars_when_light_curves_are_rea
     assert "No vetting sheets: the light curves are not reachable without --archive" in (
         bare / "index.html").read_text()
     assert not (bare / "sheets").exists()
+    capsys.readouterr()
+    assert main(["analyze", "--db", url, "--targets", str(labels), "-o", str(tmp_path / "c"),
+                 "--catalog", "bundled", "--archive", str(tmp_path / "no-such-folder")]) == 2
+    assert "neither 'mast'" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()  # found before any work

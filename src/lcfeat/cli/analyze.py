@@ -70,6 +70,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from lcfeat.study.report import write_report
     from lcfeat.targets.catalog import load_catalog
 
+    if args.archive:  # a wrong --archive is a usage error, found before the analysis
+        from lcfeat.archive import cache_dir_from, open_archive
+
+        open_archive(args.archive, cache_dir_from(args.cache))
     features, db_targets = load_tables(args.db)
     catalog = load_catalog(args.catalog)
     targets, selection_text = analysis_targets(args.targets, db_targets)

@@ -65,8 +65,10 @@ def run_task(task: Task) -> Outcome:
     started = time.perf_counter()
     stage = "read"
     try:
-        lc = task.light_curve or read_light_curve(list(task.paths), quality=task.quality,
-                                                  kepler_id=task.kepler_id)
+        lc = task.light_curve
+        if lc is None:
+            lc = read_light_curve(list(task.paths), quality=task.quality,
+                                  kepler_id=task.kepler_id)
         stage = "extract"
         row = extract_features(lc)
         return Outcome(task.kepler_id, row=row, seconds=time.perf_counter() - started,

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["bench_features.py", "bench_transit.py", "bench_injection.py", "bench_population.py",
-         "bench_pipeline.py", "bench_fetch.py", "bench_store.py"]
+ORDER = ["bench_startup.py", "bench_features.py", "bench_transit.py", "bench_injection.py",
+         "bench_population.py", "bench_pipeline.py", "bench_fetch.py", "bench_store.py"]
 
 
 def main() -> int:

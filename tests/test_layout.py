@@ -8,11 +8,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lcfeat"
 
-#: Each room may import the rooms listed before it (and the top-level modules `errors` and
-#: `config`, which import nothing of lcfeat); `archive` needs target ids only.
+#: Each room may import the rooms listed before it (and the top-level modules `errors`,
+#: `config` and `version`, which import nothing of lcfeat); `archive` needs target ids only.
 LADDER = ("targets", "lightcurve", "search", "features", "archive", "store", "pipeline",
-          "study", "cli")
-BASE = {"errors", "config", ""}
+          "study", "api", "cli")
+BASE = {"errors", "config", "version", ""}
 ALLOWED = {room: BASE | set(LADDER[:i]) for i, room in enumerate(LADDER)}
 ALLOWED["archive"] = BASE | {"targets"}
 

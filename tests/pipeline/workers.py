@@ -28,3 +28,17 @@ def misbehaving_work(task: Task) -> Outcome:
     if task.kepler_id in HANGING:
         time.sleep(3600)
     return run_task(task)
+
+
+def report_surroundings(task: Task) -> Outcome:
+    """What the worker process sees, as a failure message: the test marker variable, the
+    working folder, and whether a lazily imported library came preloaded."""
+    import json
+    import sys
+
+    from lcfeat.store.records import Failure
+
+    seen = {"marker": os.environ.get("LCFEAT_TEST_MARKERS"), "cwd": os.getcwd(),
+            "wotan_preloaded": "wotan" in sys.modules, "pid": os.getpid()}
+    return Outcome(task.kepler_id, failure=Failure(task.kepler_id, "extract", "Report",
+                                                   json.dumps(seen)))

@@ -15,16 +15,16 @@ from scipy.stats import mannwhitneyu
 from sklearn.metrics import roc_auc_score
 
 from lcfeat.cli import main
-from lcfeat.errors import ConfigurationError
+from lcfeat.errors import ConfigurationError, InvalidTargetError
 from lcfeat.features.registry import FEATURE_NAMES
 from lcfeat.study.analysis import (
     AnalysisError,
+    analysis_targets,
     analyze,
     load_tables,
     match_groups,
     permutation_auc_drop,
     rank_auc,
-    read_targets_csv,
     standardised_mean_difference,
 )
 from lcfeat.study.report import SUMMARY_COLUMNS, write_report
@@ -270,9 +270,12 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         analyze(features, targets.assign(label="quiet"))
     with pytest.raises(AnalysisError, match="unknown label"):
         analyze(features, targets.assign(label="planet"))
-    (tmp_path / "t.csv").write_text("target_id,kind\nKIC 1,host\n")
-    with pytest.raises(AnalysisError, match="needs columns target_id and label"):
-        read_targets_csv(tmp_path / "t.csv")
+    (tmp_path / "t.csv").write_text("star,label\nKIC 1,host\n")
+    with pytest.raises(InvalidTargetError, match="needs a 'target_id' or 'kepid' column"):
+        analysis_targets(str(tmp_path / "t.csv"), None)
+    (tmp_path / "u.csv").write_text("kepid,kind\n1,host\n2,quiet\n")
+    with pytest.raises(AnalysisError, match="2 of 2 targets have no label"):
+        analysis_targets(str(tmp_path / "u.csv"), None)
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     sa.create_engine(empty).connect().close()
     with pytest.raises(ConfigurationError, match="has no 'features' table"):
@@ -332,6 +335,35 @@ def test_analyze_takes_labels_and_teff_from_the_database_targets_table(tmp_path,
     balance = pd.read_csv(tmp_path / "report" / "covariate_balance.csv").set_index("covariate")
     assert balance.loc["st_teff", "matched_on"] and balance.loc["cdpp6_ppm", "matched_on"]
     assert balance.loc["st_teff", "mean_host"] == pytest.approx(targets["st_teff"][:20].mean())
+
+
+def test_analyze_reads_a_kepid_csv_as_run_does(tmp_path, capsys):
+    """The NASA Exoplanet Archive names the id column kepid: analyze takes it, as run does."""
+    features, targets = synthetic(n_host=20, n_quiet=30)
+    url = write_db(tmp_path / "features.db", features)
+    labels = pd.DataFrame({"kepid": targets["target_id"].str.split().str[1].astype(int),
+                           "label": targets["label"], "st_teff": targets["st_teff"]})
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    code = main(["analyze", "--db", url, "--targets", str(tmp_path / "labels.csv"),
+                 "-o", str(tmp_path / "report"), "--catalog", "bundled",
+                 "--permutation-repeats", "2"])
+    assert code == 0
+    assert "20 hosts vs 30 quiet stars" in capsys.readouterr().out
+    balance = pd.read_csv(tmp_path / "report" / "covariate_balance.csv").set_index("covariate")
+    assert balance.loc["st_teff", "mean_host"] == pytest.approx(targets["st_teff"][:20].mean())
+
+
+def test_an_id_list_takes_its_labels_from_the_database(tmp_path):
+    features, targets = synthetic(n_host=5, n_quiet=5)
+    stored = targets[["target_id", "label"]]
+    (tmp_path / "ids.txt").write_text("\n".join(stored["target_id"][:4]) + "\n")
+    frame, text = analysis_targets(str(tmp_path / "ids.txt"), stored)
+    assert list(frame["target_id"]) == list(stored["target_id"][:4])
+    assert list(frame["label"]) == list(stored["label"][:4])
+    assert text is None
+    frame, text = analysis_targets("bundled-5", None)
+    assert dict(zip(frame["target_id"], frame["label"], strict=True))["KIC 11904151"] == "host"
+    assert text.startswith("preset bundled-5")
 
 
 # --- real features of the bundled stars -------------------------------------------------------

@@ -68,3 +68,57 @@ def test_labels_come_from_a_selection_csv(tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("kepid\n3342467\n")
     assert read_target_labels(plain) == {}
+
+
+# --- read_targets: the one reader of run, analyze and the Python API ---------------------------
+
+
+@pytest.mark.parametrize("column", ["target_id", "kepid", "KIC"])
+def test_read_targets_csv_gives_ids_labels_and_other_columns(tmp_path, column):
+    from lcfeat.targets.lists import read_targets
+
+    path = tmp_path / "labels.csv"
+    path.write_text(f"{column},label,st_teff\nKIC 3342467,quiet,5303\n11904151,host,\n")
+    targets = read_targets(str(path))
+    assert targets.ids == [3342467, 11904151]
+    assert targets.labels == {3342467: "quiet", 11904151: "host"}
+    assert targets.columns == {3342467: {"st_teff": "5303"}, 11904151: {"st_teff": ""}}
+    assert targets.source == str(path)
+
+
+def test_read_targets_text_ids_presets_and_python_lists(tmp_path):
+    from lcfeat.targets.lists import read_targets
+
+    path = tmp_path / "ids.txt"
+    path.write_text("KIC 3342467\n11904151\n")
+    assert read_targets(str(path)).ids == [3342467, 11904151]
+    assert read_targets(str(path)).labels == {}
+    preset = read_targets("bundled-5")
+    assert preset.labels[11904151] == "host" and preset.ids == list(preset.labels)
+    assert read_targets("3342467, KIC 11904151").ids == [3342467, 11904151]
+    assert read_targets([3342467, "KIC 11904151", 3342467]).ids == [3342467, 11904151]
+    with pytest.raises(InvalidTargetError, match="'banana' is not a KIC id"):
+        read_targets(["banana"])
+
+
+def test_a_target_listed_twice_with_two_labels_is_an_error(tmp_path):
+    from lcfeat.targets.lists import read_targets
+
+    path = tmp_path / "labels.csv"
+    path.write_text("kepid,label\n3342467,quiet\n3342467,host\n")
+    with pytest.raises(InvalidTargetError, match="listed twice, labelled 'quiet' and 'host'"):
+        read_targets(str(path))
+
+
+def test_what_select_writes_is_read_back_with_labels(tmp_path):
+    """`lcfeat select` writes the CSV that run, analyze and the API read."""
+    from lcfeat.cli import main
+    from lcfeat.targets.lists import read_targets
+
+    out = tmp_path / "targets.csv"
+    assert main(["select", "--n-quiet", "20", "--n-hosts", "10", "--seed", "1",
+                 "--catalog", "bundled", "-o", str(out)]) == 0
+    targets = read_targets(str(out))
+    assert len(targets.ids) == 30
+    assert sorted(set(targets.labels.values())) == ["host", "quiet"]
+    assert all(row["st_teff"] for row in targets.columns.values())

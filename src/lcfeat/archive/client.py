@@ -28,7 +28,6 @@ from typing import TypeVar
 
 import httpx
 
-import lcfeat
 from lcfeat.archive import layout
 from lcfeat.archive.base import (
     Archive,
@@ -41,6 +40,7 @@ from lcfeat.archive.cache import Cache, Manifest, atomic_write_verified
 from lcfeat.archive.mirror import NOT_FOUND
 from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.errors import ArchiveError, TargetNotFoundError
+from lcfeat.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class ClientSettings:
     max_retry_after: float = 300.0
     #: "auto": folder listing, falling back to the 19 known names if there is no listing.
     discovery: str = "auto"
-    user_agent: str = field(default_factory=lambda: f"lcfeat/{lcfeat.__version__}")
+    user_agent: str = field(default_factory=lambda: f"lcfeat/{__version__}")
     #: Seed of the back-off jitter (None: unpredictable, as jitter should be in production).
     jitter_seed: int | None = None
 

@@ -12,7 +12,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lcfeat import __version__
 from lcfeat.cli import (
     analyze,
     cache,
@@ -22,6 +21,7 @@ from lcfeat.cli import (
     extract,
     features,
     fetch,
+    plot,
     provenance,
     run,
     select,
@@ -30,10 +30,13 @@ from lcfeat.cli import (
 )
 from lcfeat.cli.common import EXIT_FAILED_TARGETS, EXIT_INTERRUPTED, EXIT_USAGE, setup_logging
 from lcfeat.errors import ConfigurationError, LcfeatError
+from lcfeat.version import __version__
 
 #: Every command, in the order `lcfeat --help` lists them.
-COMMANDS = (run, extract, features, status, db, provenance, validate_injections, fetch, cache,
-            select, analyze, catalog, export)
+COMMANDS = (run, extract, plot, features, status, db, provenance, validate_injections, fetch,
+            cache, select, analyze, catalog, export)
+#: Commands about one star: a star that cannot be read is a failed target (exit 1).
+ONE_TARGET_COMMANDS = ("extract", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"lcfeat: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE if args.command != "extract" else EXIT_FAILED_TARGETS
+        return EXIT_FAILED_TARGETS if args.command in ONE_TARGET_COMMANDS else EXIT_USAGE
     except (OSError, ValueError) as exc:
         if args.debug:
             raise

@@ -86,9 +86,21 @@ def setup_logging(quiet: bool = False, log_file: str | None = None, debug: bool 
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if (debug or log_file) else level)
-    for noisy in ("httpx", "httpcore", "numba", "distributed", "asyncio", "matplotlib",
-                  "astropy"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for handler in handlers:
+        handler.addFilter(_quiet_libraries)
+
+
+#: Libraries whose INFO and DEBUG records are left out of lcfeat's log.
+NOISY_LIBRARIES = frozenset(
+    ("httpx", "httpcore", "numba", "distributed", "asyncio", "matplotlib", "astropy"))
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    # A filter on lcfeat's handlers, not a level on the libraries' loggers: the libraries are
+    # imported later (only by the commands that use them), and a logger created here first
+    # breaks astropy, which installs its own logger class when imported.
+    return (record.levelno >= logging.WARNING
+            or record.name.partition(".")[0] not in NOISY_LIBRARIES)
 
 
 def open_store(url: str, prepare: bool = True) -> Any:

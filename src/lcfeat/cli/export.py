@@ -9,7 +9,7 @@ from lcfeat.cli.common import DEFAULT_DB, EXIT_OK, env, open_store
 
 
 def register(sub: Any) -> None:
-    from lcfeat.store.export import EXPORTABLE_TABLES, FORMATS
+    from lcfeat.store.records import EXPORTABLE_TABLES, FORMATS
 
     export = sub.add_parser(
         "export", help="a table as Parquet (units in the schema) or CSV (+ data dictionary)")

@@ -61,6 +61,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from lcfeat.pipeline.executors import start_fork_server
+
+    if args.executor == "local" and not args.dask_scheduler:
+        start_fork_server()  # its imports overlap with the checks below
+
     from lcfeat.archive import open_archive
     from lcfeat.pipeline import RunSettings, run_pipeline, targets_for_run
     from lcfeat.store import DatabaseUnavailableError

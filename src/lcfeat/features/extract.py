@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import DOMAINS, FEATURE_NAMES, compute_domain
@@ -37,6 +38,22 @@ class FeatureRow:
     @property
     def n_valid(self) -> int:
         return sum(v is not None for v in self.values.values())
+
+    def to_dict(self) -> dict[str, float | None]:
+        """The 63 features in table order, then the extras (None where NULL)."""
+        return {**self.values, **self.extras}
+
+    def to_series(self) -> Any:
+        """`to_dict()` as a pandas Series of floats (NaN where NULL) named by target id; its
+        `attrs["units"]` gives each value's unit, `attrs["null_reasons"]` why one is NULL."""
+        import pandas as pd
+
+        from lcfeat.features.registry import units
+
+        series = pd.Series(self.to_dict(), name=self.target_id, dtype="float64")
+        series.attrs["units"] = units(series.index)
+        series.attrs["null_reasons"] = dict(self.null_reasons)
+        return series
 
 
 def extract_features(

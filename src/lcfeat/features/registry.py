@@ -11,6 +11,7 @@ generated from `FEATURES` and `BY_DOMAIN`. The 63 names are fixed by the deploye
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from lcfeat.features import centroid, frequency, residual, shape, statistical, temporal, transit
 from lcfeat.features.null_policy import finish
@@ -52,6 +53,12 @@ def names_in(domain: str) -> tuple[str, ...]:
     if domain not in BY_DOMAIN:
         raise KeyError(f"unknown domain {domain!r}")
     return BY_DOMAIN[domain].names
+
+
+def units(names: Iterable[str]) -> dict[str, str]:
+    """The unit of each feature or extra among `names` (others are left out)."""
+    known = {f.name: f.unit for f in FEATURES} | {e.name: e.unit for e in EXTRAS}
+    return {name: known[name] for name in names if name in known}
 
 
 def compute_domain(domain: str, prepared: Prepared) -> DomainResult:

@@ -293,7 +293,7 @@ def adf_pvalue(x: np.ndarray, max_lag: int = ADF_MAX_LAG) -> tuple[Value, str]:
     t_stat = float(qty[-1] * np.sign(diag[-1]) / np.sqrt(ssr / dof))
     if not np.isfinite(t_stat):
         return None, "ADF statistic is not finite"
-    from statsmodels.tsa.adfvalues import mackinnonp  # heavy import, once per process
+    from lcfeat.features.mackinnon import mackinnonp
 
     return float(mackinnonp(t_stat, regression="c", N=1)), ""
 

@@ -126,8 +126,12 @@ def read_quarter(path: str | Path, quality: str | int = DEFAULT_QUALITY) -> Quar
     )
 
 
-def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None) -> LightCurve:
+def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
+           no_centroids: str | None = None) -> LightCurve:
     """Normalise each quarter by its median flux and join them in time order.
+
+    When a quarter has no centroids the centroid features are NULL: for files that lack the
+    columns a warning says so; a caller that expects none gives the reason (`no_centroids`).
 
     Quarters with no usable cadence (all NaN, all flagged) or a non-positive median are skipped
     and named in `skipped_quarters`; if none is left, `NoUsableDataError` is raised.
@@ -173,8 +177,9 @@ def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None) -> LightCu
         centroid_col = np.concatenate([q.centroid_col for q in usable])
         centroid_row = np.concatenate([q.centroid_row for q in usable])
     else:
-        centroid_reason = "light-curve files have no MOM_CENTR1/MOM_CENTR2 columns"
-        log.warning("KIC %s: %s; centroid features will be NULL", kepler_id, centroid_reason)
+        centroid_reason = no_centroids or "light-curve files have no MOM_CENTR1/MOM_CENTR2 columns"
+        log.log(logging.DEBUG if no_centroids else logging.WARNING,
+                "KIC %s: %s; centroid features will be NULL", kepler_id, centroid_reason)
 
     order = np.argsort(time, kind="stable")
     if np.any(np.diff(order) != 1):

@@ -1,18 +1,64 @@
-"""Which SAP_QUALITY flags a setting rejects: lightkurve's definitions plus rolling band."""
+"""Which SAP_QUALITY flags a setting rejects: lightkurve's definitions plus rolling band.
+
+The flag table is lightkurve's `KeplerQualityFlags` (the Kepler Archive Manual, table 2.3),
+copied here because importing lightkurve takes seconds and every command, worker and Dask
+worker reads files; `tests/lightcurve/test_quality.py` holds the copy equal to lightkurve's.
+"""
 
 from __future__ import annotations
 
-import warnings
 from functools import cache
 
 #: Names accepted by `quality_bitmask`, besides a plain integer.
 QUALITY_PRESETS = ("none", "default", "hard", "hardest")
 DEFAULT_QUALITY = "default"
 
+#: Bit -> meaning of the Kepler QUALITY flags (lightkurve's `KeplerQualityFlags.STRINGS`;
+#: bit 512 is unused by Kepler).
+QUALITY_FLAGS: dict[int, str] = {
+    1: "Attitude tweak",
+    2: "Safe mode",
+    4: "Coarse point",
+    8: "Earth point",
+    16: "Zero crossing",
+    32: "Desaturation event",
+    64: "Argabrightening",
+    128: "Cosmic ray in optimal aperture",
+    256: "Manual exclude",
+    1024: "Sudden sensitivity dropout",
+    2048: "Impulsive outlier",
+    4096: "Argabrightening on CCD",
+    8192: "Cosmic ray in collateral data",
+    16384: "Detector anomaly",
+    32768: "No fine point",
+    65536: "No data",
+    131072: "Rolling band in optimal aperture",
+    262144: "Rolling band in full mask",
+    524288: "Possible thruster firing",
+    1048576: "Thruster firing",
+}
+_BIT = {meaning: bit for bit, meaning in QUALITY_FLAGS.items()}
+ROLLING_BAND_IN_APERTURE = _BIT["Rolling band in optimal aperture"]
+
+#: Cadences that are definitely useless (lightkurve's DEFAULT_BITMASK).
+_DEFAULT = (
+    _BIT["Attitude tweak"] | _BIT["Safe mode"] | _BIT["Coarse point"] | _BIT["Earth point"]
+    | _BIT["Desaturation event"] | _BIT["Manual exclude"] | _BIT["Detector anomaly"]
+    | _BIT["No data"] | _BIT["Thruster firing"]
+)
+#: lightkurve's presets (`KeplerQualityFlags.OPTIONS`), before lcfeat adds rolling band.
+LIGHTKURVE_PRESETS: dict[str, int] = {
+    "none": 0,
+    "default": _DEFAULT,
+    "hard": _DEFAULT | _BIT["Sudden sensitivity dropout"] | _BIT["Cosmic ray in optimal aperture"]
+    | _BIT["Cosmic ray in collateral data"] | _BIT["Possible thruster firing"],
+    "hardest": 2096639,  # any flag set (lightkurve's HARDEST_BITMASK)
+}
+
 
 @cache
 def quality_bitmask(setting: str | int = DEFAULT_QUALITY) -> int:
-    """The SAP_QUALITY bits to reject for a setting, from lightkurve's flag definitions.
+    """The SAP_QUALITY bits to reject for a setting.
 
     Named presets are lightkurve's, plus "Rolling band in optimal aperture": lightkurve's
     `default` does not include it although old documentation said so (FEATURES.md).
@@ -23,12 +69,8 @@ def quality_bitmask(setting: str | int = DEFAULT_QUALITY) -> int:
         if value < 0:
             raise ValueError(f"quality bitmask must be >= 0, got {value}")
         return value
-    with warnings.catch_warnings():  # lightkurve warns about optional submodules on import
-        warnings.simplefilter("ignore")
-        from lightkurve.utils import KeplerQualityFlags  # slow import: only when reading files
-
     try:
-        preset = KeplerQualityFlags.OPTIONS[setting]
+        preset = LIGHTKURVE_PRESETS[setting]
     except KeyError:
         raise ValueError(
             f"unknown quality setting {setting!r}: use one of {', '.join(QUALITY_PRESETS)} "
@@ -36,6 +78,4 @@ def quality_bitmask(setting: str | int = DEFAULT_QUALITY) -> int:
         ) from None
     if setting == "none":
         return 0
-    return preset | KeplerQualityFlags.RollingBandInAperture
-
-
+    return preset | ROLLING_BAND_IN_APERTURE

@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from lcfeat.lightcurve.quality import quality_bitmask
-
 
 @dataclass
 class RunSettings:
@@ -24,7 +22,8 @@ class RunSettings:
 
     def feature_settings(self) -> dict[str, Any]:
         """What changes feature values (the resume key): a new lcfeat version recomputes."""
-        from lcfeat import __version__
+        from lcfeat.lightcurve.quality import quality_bitmask
+        from lcfeat.version import __version__
 
         return {"quality_bitmask": quality_bitmask(self.quality), "lcfeat": __version__}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lcfeat.archive.layout import targets_in_folder
 from lcfeat.errors import InvalidTargetError
-from lcfeat.targets.lists import read_target_labels, resolve_targets
+from lcfeat.targets.lists import read_targets
 
 
 def targets_for_run(spec: str | None, archive: str | None = None
@@ -24,9 +24,5 @@ def targets_for_run(spec: str | None, archive: str | None = None
             "no targets: give --targets (KIC ids, a file or a preset) "
             "or --archive with a local folder to run all of its targets"
         )
-    ids = resolve_targets(spec)
-    if Path(spec).is_file():
-        return ids, read_target_labels(Path(spec))
-    from lcfeat.targets import catalog
-
-    return ids, catalog.preset_labels(spec) if spec in catalog.PRESETS else {}
+    targets = read_targets(spec)
+    return targets.ids, targets.labels

@@ -1,11 +1,34 @@
-"""The feature store: tables generated from the registry, SQLite and PostgreSQL."""
+"""The feature store: tables generated from the registry, SQLite and PostgreSQL.
 
-from lcfeat.store.database import (
-    BatchLog,
-    DatabaseUnavailableError,
-    Failure,
-    Store,
-    StoreStatus,
-)
+`Store` and its companions load on first use (PEP 562): SQLAlchemy and the feature registry
+take a noticeable part of a second, and the plain records (`records`) are needed by worker
+processes and the command line without them.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lcfeat.store.database import DatabaseUnavailableError, Store, StoreStatus
+    from lcfeat.store.records import BatchLog, Failure
+
+_HOMES = {
+    "BatchLog": "lcfeat.store.records",
+    "Failure": "lcfeat.store.records",
+    "DatabaseUnavailableError": "lcfeat.store.database",
+    "Store": "lcfeat.store.database",
+    "StoreStatus": "lcfeat.store.database",
+}
 __all__ = ["BatchLog", "DatabaseUnavailableError", "Failure", "Store", "StoreStatus"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

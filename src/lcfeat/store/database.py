@@ -36,6 +36,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from lcfeat.errors import ConfigurationError, LcfeatError, SchemaMismatchError
 from lcfeat.features.extract import FeatureRow
 from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, SCHEMA_VERSION
+from lcfeat.store.records import BatchLog, Failure
 from lcfeat.store.schema import DEPLOYED_FEATURE_METADATA, build_metadata
 from lcfeat.targets.ids import format_target_id
 
@@ -61,28 +62,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
                        "targets_failed", "avg_download_time", "avg_extraction_time",
                        "started_at", "completed_at", "notes"),
 }
-
-
-@dataclass(frozen=True)
-class Failure:
-    kepler_id: int
-    stage: str
-    error_type: str
-    message: str
-    attempts: int = 1
-
-    @property
-    def target_id(self) -> str:
-        return format_target_id(self.kepler_id)
-
-
-@dataclass
-class BatchLog:
-    batch_number: int
-    started_at: datetime
-    avg_download_time: float | None = None
-    avg_extraction_time: float | None = None
-    notes: str = ""
 
 
 @dataclass
@@ -658,7 +637,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _lcfeat_version() -> str:
-    from lcfeat import __version__
+    from lcfeat.version import __version__
 
     return __version__
 

@@ -23,14 +23,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlalchemy import Boolean, DateTime, Float, Integer, Table, inspect, select
 
-from lcfeat import __version__
 from lcfeat.errors import ConfigurationError
 from lcfeat.features.registry import SCHEMA_VERSION, registry_hash
 from lcfeat.store import Store
+from lcfeat.store.records import EXPORTABLE_TABLES, FORMATS
 from lcfeat.store.schema import column_info
+from lcfeat.version import __version__
 
-FORMATS = ("parquet", "csv")
-EXPORTABLE_TABLES = ("features", "targets", "failures", "processing_log", "runs")
 #: Rows fetched and written at a time.
 CHUNK_ROWS = 5000
 _ORDER = {"runs": "started_at", "processing_log": "started_at"}

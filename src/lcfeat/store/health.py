@@ -1,11 +1,13 @@
-"""The health rules of a features table (`lcfeat status`): what counts as a warning."""
+"""The health rules of a features table (`lcfeat status`): what counts as a warning.
+
+The registry (which loads the feature stack) is imported where it is used: `lcfeat --help`
+reads STALL_MINUTES from here.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from lcfeat.features.registry import DOMAINS, names_in
 
 #: A feature NULL for more than 5% of the done targets is worth a warning.
 MIN_FILL_RATE = 0.95
@@ -18,6 +20,8 @@ STALL_MINUTES = 30.0
 
 def domain_fill_rates(status: Any) -> dict[str, float]:
     """Mean non-NULL share of each domain's features over the done targets."""
+    from lcfeat.features.registry import DOMAINS, names_in
+
     rates = {}
     for domain in DOMAINS:
         shares = [status.fill_rate[name] for name in names_in(domain)]

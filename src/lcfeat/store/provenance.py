@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, update
 
-from lcfeat import __version__
 from lcfeat.features.registry import BY_DOMAIN, SCHEMA_VERSION, registry_hash
+from lcfeat.version import __version__
 
 _TRACKED_PACKAGES = ("numpy", "scipy", "astropy", "numba", "lightkurve", "wotan",
                      "statsmodels", "sqlalchemy")

@@ -124,19 +124,6 @@ def load_tables(db_url: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     return features, targets
 
 
-def read_targets_csv(path: Path | str) -> pd.DataFrame:
-    """A targets CSV with `target_id` and `label` (host / quiet / nonhost) at least."""
-    path = Path(path)
-    frame = pd.read_csv(path, comment=None)
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    for column in ("target_id", "label"):
-        if column not in frame.columns:
-            raise AnalysisError(
-                f"{path} needs columns target_id and label; it has {', '.join(frame.columns)}"
-            )
-    return _checked_targets(frame, str(path))
-
-
 def _checked_targets(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     frame = frame.copy()
     frame["target_id"] = frame["target_id"].map(normalise_target_id)
@@ -152,18 +139,16 @@ def _checked_targets(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def targets_from_labels(labels: dict[int, str], where: str) -> pd.DataFrame:
-    return _checked_targets(
-        pd.DataFrame({"target_id": [format_target_id(k) for k in labels],
-                      "label": list(labels.values())}),
-        where,
-    )
-
-
 def analysis_targets(spec: str | None, db_targets: pd.DataFrame | None
                      ) -> tuple[pd.DataFrame, str | None]:
-    """The targets table and the text of its selection record, if any."""
-    from lcfeat.targets.catalog import PRESETS, preset_labels
+    """The targets table (target_id, label and the list's other columns) and the text of its
+    selection record, if any.
+
+    `spec` is read as `lcfeat run --targets` reads it (`lcfeat.targets.lists.read_targets`);
+    targets the list gives no label take the one of the database's targets table. Without
+    `spec`, the labelled targets of the database."""
+    from lcfeat.targets.catalog import PRESETS
+    from lcfeat.targets.lists import read_targets
 
     if spec is None:
         if db_targets is None or "label" not in db_targets.columns:
@@ -175,17 +160,33 @@ def analysis_targets(spec: str | None, db_targets: pd.DataFrame | None
         if labelled.empty:
             raise AnalysisError("no --targets given and no target in the database has a label")
         return labelled[["target_id", "label"]].reset_index(drop=True), None
+    targets = read_targets(spec)
+    frame = pd.DataFrame([
+        {"target_id": format_target_id(k),
+         **{name: value or None for name, value in targets.columns.get(k, {}).items()},
+         "label": targets.labels.get(k)}
+        for k in targets.ids
+    ])
+    unlabelled = frame["label"].isna()
+    if unlabelled.any() and db_targets is not None and "label" in db_targets.columns:
+        stored = db_targets.dropna(subset=["label"]).set_index("target_id")["label"]
+        frame.loc[unlabelled, "label"] = frame.loc[unlabelled, "target_id"].map(stored)
+        unlabelled = frame["label"].isna()
+    if unlabelled.any():
+        examples = ", ".join(frame.loc[unlabelled, "target_id"].head(3))
+        raise AnalysisError(
+            f"{targets.source}: {int(unlabelled.sum())} of {len(frame)} targets have no label "
+            f"(host / quiet / nonhost) in the list or the database, e.g. {examples}: give a "
+            "CSV with a label column (as `lcfeat select` writes)"
+        )
+    text = None
     path = Path(spec)
     if path.is_file():
         sidecar = path.with_name(path.stem + ".selection.txt")
         text = sidecar.read_text(encoding="utf-8") if sidecar.is_file() else None
-        return read_targets_csv(path), text
-    if spec in PRESETS:
-        return targets_from_labels(preset_labels(spec), f"preset {spec}"), (
-            f"preset {spec}: {PRESETS[spec]}"
-        )
-    raise AnalysisError(f"--targets {spec!r} is neither a file nor a preset "
-                        f"({', '.join(sorted(PRESETS))})")
+    elif spec in PRESETS:
+        text = f"preset {spec}: {PRESETS[spec]}"
+    return _checked_targets(frame, targets.source), text
 
 
 def attach_covariates(
@@ -538,6 +539,27 @@ class AnalysisResult:
     sample: pd.DataFrame  # the analysed stars: target_id, label, covariates
     values: pd.DataFrame  # their feature values (rows as in `sample`)
     notes: list[str] = field(default_factory=list)
+
+
+def vetting_targets(result: AnalysisResult, n_comparison: int) -> list[tuple[str, str]]:
+    """The stars that get a vetting sheet, with why: every host, then the `n_comparison`
+    comparison stars that score highest: by the out-of-fold host probability of the
+    classifier on all features when one was trained (the quiet stars that look most like
+    hosts), else by transit SDE (`transit_bls_power`)."""
+    hosts = result.sample["label"] == HOST
+    chosen = [(t, "host") for t in result.sample.loc[hosts, "target_id"]]
+    if result.classifiers:
+        score = pd.Series(result.classifiers[0].out_of_fold, index=result.sample.index)
+        what = "host probability {:.2f} (classifier, out of fold)"
+    else:
+        score = result.values["transit_bls_power"].set_axis(result.sample.index)
+        what = "transit SDE {:.1f}"
+    others = score[~hosts].dropna().sort_values(ascending=False, kind="stable")
+    for rank, (row, value) in enumerate(others.head(n_comparison).items(), start=1):
+        label = result.sample.loc[row, "label"]
+        chosen.append((result.sample.loc[row, "target_id"],
+                       f"{label}, #{rank} by " + what.format(value)))
+    return chosen
 
 
 def _comparison_name(labels: pd.Series) -> str:

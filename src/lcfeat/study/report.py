@@ -370,17 +370,40 @@ def _method_section(inputs: list[str], selection_text: str | None) -> list[str]:
     return parts
 
 
+def _sheets_section(sheets: list[tuple[str, str, str]] | None,
+                    sheets_note: str | None) -> list[str]:
+    if sheets is None and sheets_note is None:
+        return []
+    parts = ["<h2>Vetting sheets</h2>"]
+    if sheets_note:
+        parts.append(f"<p class='note'>{html.escape(sheets_note)}</p>")
+    if sheets:
+        parts.append(
+            "<p class='note'>One page per star, as the Kepler DV one-page summary: light curve "
+            "with the candidate's transits, detrended flux, transit periodogram, the fold on "
+            "the stored period and epoch, odd and even transits, phase 0.5, Lomb-Scargle, and "
+            "the stored numbers.</p><ul>"
+            + "".join(f"<li><a href='{html.escape(file)}'>{html.escape(target)}</a>: "
+                      f"{html.escape(why)}</li>" for target, file, why in sheets)
+            + "</ul>"
+        )
+    return parts
+
+
 def render_html(
     result: AnalysisResult,
     figures: dict[str, str],
     inputs: list[str],
     selection_text: str | None = None,
+    sheets: list[tuple[str, str, str]] | None = None,
+    sheets_note: str | None = None,
 ) -> str:
     parts = [
         *_header(result),
         *_headline(result),
         *_ranked_features(result.summary),
         *_feature_figures(figures),
+        *_sheets_section(sheets, sheets_note),
         *_classifier_section(result, figures),
         *_matching_section(result, figures),
         *_method_section(inputs, selection_text),
@@ -400,8 +423,13 @@ def write_report(
     top: int = 6,
     inputs: list[str] | None = None,
     selection_text: str | None = None,
+    sheets: list[tuple[str, str, str]] | None = None,
+    sheets_note: str | None = None,
 ) -> Path:
     """Write index.html, summary.csv, covariate_balance.csv and the PNGs; return index.html.
+
+    `sheets` (target id, file relative to the report, why it was chosen) are linked in a
+    "Vetting sheets" section, with `sheets_note` (why some or all are missing) above them.
 
     Plotted: the `top` ranked features, and the `top` best-ranked outside the transit domain
     when those differ, so that the trivially separating transit features do not hide the rest.
@@ -437,6 +465,7 @@ def write_report(
         figures["balance"] = "covariate_balance.png"
     index = output_dir / "index.html"
     index.write_text(
-        render_html(result, figures, inputs or [], selection_text), encoding="utf-8"
+        render_html(result, figures, inputs or [], selection_text, sheets, sheets_note),
+        encoding="utf-8"
     )
     return index

@@ -1,12 +1,22 @@
-"""Target lists as users give them: KIC ids, a text or CSV file, or a preset name."""
+"""Target lists as users give them: KIC ids, a text or CSV file, or a preset name.
+
+`read_targets` is the one reader every command and the Python API use: the ids in order, the
+labels the list gives (a CSV `label` column, a preset's host / quiet / nonhost) and the other
+columns of a CSV row (covariates such as `st_teff` for `lcfeat analyze`).
+"""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lcfeat.errors import InvalidTargetError
 from lcfeat.targets.ids import looks_like_kic, parse_kic
+
+#: Columns that name the target in a CSV (`kepid` is the NASA Exoplanet Archive's name).
+ID_COLUMNS = ("target_id", "kepid", "kic")
 
 
 def _unique(ids: list[int]) -> list[int]:
@@ -57,17 +67,73 @@ def read_target_file(path: Path) -> list[int]:
     return _unique(ids)
 
 
+def read_target_rows(path: Path) -> dict[int, dict[str, str]]:
+    """Every column of a target CSV by KIC id, names in lower case (the id columns left out);
+    {} for a text file. A target listed twice with two labels is an error."""
+    text = path.read_text(encoding="utf-8-sig")
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    if not (path.suffix.lower() == ".csv"
+            or ("," in first and not looks_like_kic(first.split(",")[0]))):
+        return {}
+    reader, fields = _csv_reader(text)
+    column = _id_column(fields)
+    if column is None:
+        return {}
+    rows: dict[int, dict[str, str]] = {}
+    for row in reader:
+        value = (row.get(column) or "").strip()
+        if not value:
+            continue
+        kepler_id = parse_kic(value)
+        values = {name: (row.get(original) or "").strip() for name, original in fields.items()
+                  if name not in ID_COLUMNS}
+        before = rows.get(kepler_id, {}).get("label")
+        if before and values.get("label") and before != values["label"]:
+            raise InvalidTargetError(f"{path}: KIC {kepler_id} is listed twice, labelled "
+                                     f"{before!r} and {values['label']!r}")
+        rows.setdefault(kepler_id, values)
+    return rows
+
+
 def read_target_labels(path: Path) -> dict[int, str]:
     """The `label` column of a target CSV (e.g. from `lcfeat select`), if it has one."""
-    if path.suffix.lower() != ".csv":
-        return {}
-    reader, fields = _csv_reader(path.read_text(encoding="utf-8-sig"))
-    column = _id_column(fields)
-    label = fields.get("label")
-    if column is None or label is None:
-        return {}
-    return {parse_kic(row[column]): row[label].strip() for row in reader
-            if (row.get(column) or "").strip() and (row.get(label) or "").strip()}
+    return {kepler_id: row["label"] for kepler_id, row in read_target_rows(path).items()
+            if row.get("label")}
+
+
+@dataclass(frozen=True)
+class TargetList:
+    """Targets as a user gave them: KIC ids in order (duplicates dropped), the labels the
+    list gives (a CSV `label` column or a preset's), and the other columns of each CSV row
+    by lower-case name. `source` says where they came from, for messages and reports."""
+
+    ids: list[int]
+    labels: dict[int, str] = field(default_factory=dict)
+    columns: dict[int, dict[str, str]] = field(default_factory=dict)
+    source: str = ""
+
+
+def read_targets(spec: str | Iterable[int | str]) -> TargetList:
+    """The targets a `--targets` value names: comma-separated ids, a text file (one id per
+    line), a CSV with a `target_id`, `kepid` or `kic` column, or a preset name; or, from
+    Python, a list of ids (`3342467`, `"KIC 3342467"`)."""
+    if not isinstance(spec, str):
+        ids = _unique([parse_kic(item) for item in spec])
+        if not ids:
+            raise InvalidTargetError("no targets given")
+        return TargetList(ids, source=f"{len(ids)} KIC ids")
+    ids = resolve_targets(spec)
+    path = Path(spec)
+    if path.is_file():
+        rows = read_target_rows(path)
+        labels = {k: row["label"] for k, row in rows.items() if row.get("label")}
+        columns = {k: {n: v for n, v in row.items() if n != "label"} for k, row in rows.items()}
+        return TargetList(ids, labels, columns, source=str(path))
+    from lcfeat.targets import catalog
+
+    if spec in catalog.PRESETS:
+        return TargetList(ids, catalog.preset_labels(spec), source=f"preset {spec}")
+    return TargetList(ids, source=f"{len(ids)} KIC ids")
 
 
 def resolve_targets(spec: str) -> list[int]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from lcfeat.lightcurve.model import LightCurve
-from lcfeat.lightcurve.robust import biweight_trend, point_to_point_sigma, segment_bounds
+from lcfeat.lightcurve.robust import (
+    biweight_trend,
+    point_to_point_sigma,
+    running_median,
+    segment_bounds,
+)
 
 #: A cadence this many robust sigma above its running median is a cosmic-ray candidate
 #: (never a dip) ...
@@ -38,7 +42,7 @@ def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.nda
     noise = point_to_point_sigma(flux)
     if not np.isfinite(noise) or noise <= 0:
         return keep
-    excess = flux - median_filter(flux, size=COSMIC_RAY_WINDOW, mode="nearest")
+    excess = flux - running_median(flux, COSMIC_RAY_WINDOW)
     spike = excess > sigma * noise
     raised = excess > COSMIC_RAY_NEIGHBOUR_SIGMA * noise
     # Neighbours across a gap count too: a lone spike beside a gap is still alone.

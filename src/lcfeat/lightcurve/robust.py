@@ -38,6 +38,16 @@ def finite_cadences(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.
     return time[ok], flux[ok]
 
 
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """Median of the `size` values centred on each one (odd `size`), the ends padded with the
+    end values: scipy.ndimage.median_filter(x, size, mode="nearest"), without loading
+    scipy.ndimage (a fifth of a second at start-up)."""
+    half = size // 2
+    padded = np.concatenate((np.full(half, x[0]), x, np.full(half, x[-1])))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    return np.median(windows, axis=1)
+
+
 def point_to_point_sigma(x: np.ndarray) -> float:
     """White-noise sigma from successive differences, insensitive to slow variability."""
     if x.size < 3:

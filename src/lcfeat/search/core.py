@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import chdtrc
 
 from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search.bls import bls_binned
@@ -314,8 +315,6 @@ def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> 
     """Chi-square survival of the single-transit depths about their weighted mean, epoch i
     with noise block_noise(D) x sqrt(n_D / n_i) and DEPTH_SCATTER x depth in quadrature,
     deviations below the mean clipped at DEPTH_LOW_CLIP sigma; 1 for fewer than 2 epochs."""
-    from scipy.stats import chi2
-
     if single.n_detected < 2:
         return 1.0
     n_duration = max(1, int(round(single.duration / cadence)))
@@ -327,7 +326,8 @@ def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> 
     deviation = np.maximum((depths - mean) / np.sqrt(var), -DEPTH_LOW_CLIP)
     if not np.all(np.isfinite(deviation)):
         return 1.0
-    return float(chi2.sf(float(np.sum(deviation**2)), single.n_detected - 1))
+    # scipy.stats.chi2.sf, without loading scipy.stats.
+    return float(chdtrc(single.n_detected - 1, float(np.sum(deviation**2))))
 
 
 def _is_box(cand: Candidate) -> bool:

@@ -30,7 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, biweight_trend, robust_sigma
+from lcfeat.lightcurve.robust import (
+    SEGMENT_GAP_DAYS,
+    biweight_trend,
+    robust_sigma,
+    running_median,
+)
 from lcfeat.search.grid import DURATION_MAX_D
 
 #: Detrending window for the search (days): 3 x the longest trial duration.
@@ -306,9 +311,7 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
 def _above_running_median(y: np.ndarray) -> np.ndarray:
     """`y` minus its running median over FLARE_MEDIAN_CADENCES: a flare (a few cadences)
     stands out of it, a smooth hump left by spots follows it."""
-    from scipy.ndimage import median_filter
-
-    return y - median_filter(y, size=FLARE_MEDIAN_CADENCES, mode="nearest")
+    return y - running_median(y, FLARE_MEDIAN_CADENCES)
 
 
 def flare_mask(y: np.ndarray, sigma: float) -> np.ndarray:

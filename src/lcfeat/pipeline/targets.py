@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lcfeat.archive.layout import targets_in_folder
 from lcfeat.errors import InvalidTargetError
-from lcfeat.targets.lists import read_target_labels, resolve_targets
+from lcfeat.targets.lists import is_file, read_target_labels, resolve_targets
 
 
 def targets_for_run(spec: str | None, archive: str | None = None
@@ -25,7 +25,7 @@ def targets_for_run(spec: str | None, archive: str | None = None
             "or --archive with a local folder to run all of its targets"
         )
     ids = resolve_targets(spec)
-    if Path(spec).is_file():
+    if is_file(spec):
         return ids, read_target_labels(Path(spec))
     from lcfeat.targets import catalog
 

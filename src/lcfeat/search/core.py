@@ -266,6 +266,14 @@ def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> 
     return float(chi2.sf(float(np.sum(deviation**2)), single.n_detected - 1))
 
 
+def median_cadence(time: np.ndarray) -> float:
+    """The median time step between cadences, over positive steps only: repeated time stamps
+    must not make it zero (it divides durations). 1.0 when there is no positive step."""
+    steps = np.diff(time)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else 1.0
+
+
 def search_periodic(
     time: np.ndarray,
     y: np.ndarray,
@@ -283,7 +291,7 @@ def search_periodic(
     first: PeriodicSearch | None = None
     #: The first candidate that only the depth-consistency test turned down.
     fallback: PeriodicSearch | None = None
-    cadence = float(np.median(np.diff(time))) if time.size > 1 else 1.0
+    cadence = median_cadence(time)
     cut: list[float] = []
     budget = CUT_BUDGET_CADENCES
     for _ in range(MAX_CUT_EVENTS + 1):

@@ -24,6 +24,7 @@ from lcfeat.search.core import (
     Candidate,
     PeriodicSearch,
     SearchResult,
+    median_cadence,
     search_periodic,
     whitened_snr,
 )
@@ -142,7 +143,7 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
         # Each window keeps transits up to a third of its length: the candidates of the
         # windows compete by SNR against the noise at their own duration, those with
         # consistent single-transit depths first.
-        cadence = float(np.median(np.diff(prepared.time)))
+        cadence = median_cadence(prepared.time)
         score = (
             periodic.consistent,
             whitened_snr(periodic.result.candidate, prepared.y, sigma, cadence),

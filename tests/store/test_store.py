@@ -105,7 +105,7 @@ def test_unknown_column_is_left_alone_with_one_warning(db_url, caplog):
 def test_unreachable_database_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="cannot connect"):
         Store.connect("postgresql://postgres@127.0.0.1:1/none")
-    with pytest.raises(ConfigurationError, match="not valid"):
+    with pytest.raises(ConfigurationError, match="lcfeat writes to SQLite or PostgreSQL"):
         Store.connect("nosuchdb://x")
 
 

@@ -40,7 +40,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {domain:<12} {100 * rate:6.1f}%")
     for message in health_warnings(status, stall_minutes=args.stall_minutes):
         print(f"WARNING: {message}")
-    unfinished = [run for run in load_runs(store) if run.get("status") == "running"]
+    unfinished = load_runs(store, status="running")
     for run in unfinished[:MAX_LISTED_RUNS]:
         started = run["started_at"].strftime("%Y-%m-%d %H:%M UTC") if run.get(
             "started_at") else "-"

@@ -173,9 +173,11 @@ def save_run(store: Any, record: RunRecord) -> None:
     store._with_retry("saving the run record", action)
 
 
-def load_runs(store: Any, run_id: str | None = None) -> list[dict[str, Any]]:
-    """Runs newest first (those whose id starts with `run_id`, when given), each with
-    `n_rows`: how many rows of `features` it wrote that are still there."""
+def load_runs(store: Any, run_id: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
+    """Runs newest first (those whose id starts with `run_id`, or whose recorded status is
+    `status`, when given), each with `n_rows`: how many rows of `features` it wrote that
+    are still there, and `state`: its status, "abandoned" for a run whose process is gone."""
     inspector = inspect(store.engine)
     if "runs" not in inspector.get_table_names():
         return []
@@ -185,6 +187,8 @@ def load_runs(store: Any, run_id: str | None = None) -> list[dict[str, Any]]:
     query = query.order_by(runs.c.started_at.desc())
     if run_id:
         query = query.where(runs.c.run_id.startswith(run_id, autoescape=True))
+    if status:
+        query = query.where(runs.c.status == status)
     features_columns = ({c["name"] for c in inspector.get_columns("features")}
                         if "features" in inspector.get_table_names() else set())
     features = store.tables["features"]

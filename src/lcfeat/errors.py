@@ -31,3 +31,10 @@ class InvalidTargetError(LcfeatError):
 
 class ArchiveError(LcfeatError):
     """The archive could not deliver a file (after retries)."""
+
+
+class ArchiveUnavailableError(LcfeatError):
+    """The archive as a whole stayed unreachable for the whole outage budget.
+
+    Not a target's problem: the targets not fetched stay pending and a rerun resumes them.
+    """

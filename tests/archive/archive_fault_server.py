@@ -12,9 +12,14 @@ this file gets a 503, the second a truncated body, the third succeeds". Kinds:
 - ``"reset"``: the connection is reset (TCP RST) before any response;
 - ``"stall"``: headers and a first chunk, then silence for ``stall_seconds``.
 
-Folder URLs get an Apache-style listing (unless ``listings=False``: then 403). Every request is
+Folder URLs get an Apache-style listing (unless ``listings=False``: then 403, or with
+``folder_status=404`` 404, as a server without autoindex may answer). Every request is
 logged with its arrival time, path and what was done. ``latency`` delays every response.
-Used by the tests and by bench/bench_fetch.py.
+
+The whole server can go down and come back (`go_down`, `come_back`): ``"refuse"`` closes the
+listening socket (connections refused) and resets every kept-alive connection at its next
+request; ``"503"`` answers every request with 503; ``"503-files"`` answers 503 for files only
+(listings and the root still answer). Used by the tests and by bench/bench_fetch.py.
 """
 
 from __future__ import annotations
@@ -39,10 +44,14 @@ class Request:
 
 class FaultServer:
     def __init__(self, root: Path, latency: float = 0.0, listings: bool = True,
-                 stall_seconds: float = 3.0) -> None:
+                 stall_seconds: float = 3.0, folder_status: int = 403) -> None:
         self.root = Path(root)
         self.latency = latency
         self.listings = listings
+        self.folder_status = folder_status
+        #: None while the server is up, else how it is down ("refuse" or "503").
+        self.down: str | None = None
+        self._address: tuple[str, int] = ("127.0.0.1", 0)
         self.stall_seconds = stall_seconds
         self.files = {
             path.relative_to(self.root).as_posix(): path.read_bytes()
@@ -71,28 +80,49 @@ class FaultServer:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
+        host, port = self._address
         return f"http://{host}:{port}/"
 
     def start(self) -> FaultServer:
         handler = type("Handler", (_Handler,), {"owner": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = ThreadingHTTPServer(self._address, handler)  # allow_reuse_address is set
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
+        self._address = server.server_address[:2]
         self._thread = threading.Thread(target=server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        self._released.set()
+    def _close_listener(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
+
+    def go_down(self, mode: str = "refuse") -> None:
+        """The archive goes away: "refuse" (connections refused or reset) or "503"."""
+        if mode not in ("refuse", "503", "503-files"):
+            raise ValueError(f"unknown outage mode {mode!r}")
+        with self._lock:
+            self.down = mode
+        if mode == "refuse":
+            self._close_listener()
+
+    def come_back(self) -> None:
+        """The archive answers again, on the same address."""
+        with self._lock:
+            mode, self.down = self.down, None
+        if mode == "refuse":
+            self.start()
+
+    def stop(self) -> None:
+        self._released.set()
+        self._close_listener()
 
     def __enter__(self) -> FaultServer:
         return self.start()
@@ -153,6 +183,16 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].lstrip("/")
         if owner.latency:
             time.sleep(owner.latency)
+        down = owner.down
+        if down == "503-files" and not path.endswith(".fits"):
+            down = None
+        if down is not None:  # the archive is away: no fault is consumed
+            owner._log(path, f"down:{down}", arrived)
+            if down == "refuse":
+                self._drop_connection(reset=True)
+            else:
+                self._send(503, b"Service Unavailable")
+            return
         fault = owner._next_fault(path)
         owner._log(path, fault or "serve", arrived)
         body, content_type = self._content(path)
@@ -160,7 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             if body is None:
                 self._send(404, b"Not Found")
             elif body is _FORBIDDEN:
-                self._send(403, b"Forbidden")
+                self._send(owner.folder_status, b"Forbidden" if owner.folder_status == 403
+                           else b"Not Found")
             else:
                 self._send(200, body, {"Content-Type": content_type})
             return

@@ -136,8 +136,12 @@ def test_429_pauses_every_request_not_just_the_refused_one(server, cache_root):
     result = archive.fetch_one(3342467)
     assert result.ok and len(result.paths) == 17
     refused = server.requests_for(first_file)[0]
+    # Which file's request goes first is up to the event loop: the files requested before
+    # the 429 are served at once, every one after it (and the retry) waits.
+    files = [r for r in server.requests if r.path.endswith(".fits")]
+    assert len(files) == 18  # 17 files and the retry
     later = server.requests[server.requests.index(refused) + 1:]
-    assert len(later) == 17  # the 16 other files and the retry
+    assert later and first_file in {r.path for r in later}
     # Without the shared pause the other files would follow within milliseconds.
     assert min(r.time for r in later) - refused.time >= 0.95
 
@@ -199,6 +203,24 @@ def test_without_listings_the_19_known_names_are_tried_and_404_means_not_observe
     assert result.ok and result.quarters == list(range(1, 18))
     file_gets = [r for r in server.requests if r.path.endswith(".fits")]
     assert len(file_gets) == 19  # Q0 and the other Q4 stamp answered 404: not an error
+    assert_cache_clean(cache_root)
+
+
+def test_folders_answering_404_fall_back_to_the_19_known_names(server, cache_root):
+    """A mirror that cannot list folders and answers 404 for them (not 403): the known names
+    are tried as for 403, and only a target whose every name answers 404 is not there."""
+    server.listings, server.folder_status = False, 404
+    archive = HttpArchive(server.url, Cache(cache_root), FAST)
+    result = archive.fetch_one(3342467)
+    assert result.ok and result.quarters == list(range(1, 18))
+    assert archive.fetch_one(KEPLER_10).quarters == [13]
+    unknown = archive.fetch_one(123)
+    assert unknown.error.startswith("KIC 123: no long-cadence files in the archive")
+    assert len([r for r in server.requests if "000000123" in r.path]) == 1 + 19
+    # asked to trust listings only, a folder's 404 is the target's absence
+    listing_only = HttpArchive(server.url, Cache(cache_root),
+                               dataclasses.replace(FAST, discovery="listing"))
+    assert "does not exist" in listing_only.fetch_one(9726699).error
     assert_cache_clean(cache_root)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -122,7 +124,9 @@ def test_a_lightkurve_cache_is_verified_and_repaired_in_place(tmp_path, server):
 def test_leftover_temporary_files_are_reported_and_removed_on_repair(tmp_path):
     fill_cache(tmp_path)
     old = tmp_path / "0119/011904151/.kplr011904151-2012179063303_llc.fits.1.abcd.part"
-    fresh = tmp_path / "0119/011904151/.kplr011904151-2012179063303_llc.fits.2.ef01.part"
+    # young, and its writer (this process) runs: maybe a download in progress
+    fresh = (tmp_path / "0119/011904151"
+             / f".kplr011904151-2012179063303_llc.fits.{os.getpid()}.ef01.part")
     old.write_bytes(b"partial")
     fresh.write_bytes(b"partial")
     two_hours_ago = time.time() - 7200
@@ -131,6 +135,33 @@ def test_leftover_temporary_files_are_reported_and_removed_on_repair(tmp_path):
     report = verify_cache(tmp_path, repair=True)
     assert report.removed_temporary == [old]
     assert not old.exists() and fresh.exists()  # a young one may be a download in progress
+
+
+def _pid_of_a_finished_process() -> int:
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                             capture_output=True, text=True, check=True)
+    return int(process.stdout)
+
+
+def test_a_part_file_of_a_killed_download_is_removed_at_once(tmp_path, server):
+    """A download killed a minute ago left its .part file: its writer is gone, so neither
+    `cache verify --repair` nor the next fetch of the target waits an hour to remove it."""
+    fill_cache(tmp_path / "cache")
+    folder = tmp_path / "cache" / "0119/011904151"
+    dead = _pid_of_a_finished_process()
+    left = folder / f".kplr011904151-2012179063303_llc.fits.{dead}.9f3c.part"
+    manifest_left = folder / f"..lcfeat-manifest.json.{dead}.77aa.part"
+    for path in (left, manifest_left):
+        path.write_bytes(b"half a download")
+    report = verify_cache(tmp_path / "cache", repair=True)
+    assert sorted(report.removed_temporary) == sorted([left, manifest_left])
+    assert not left.exists() and not manifest_left.exists()
+    # and a run that fetches the target cleans up too, without any repair
+    left.write_bytes(b"half a download")
+    archive = HttpArchive(server.url, Cache(tmp_path / "cache"), FAST)
+    assert archive.fetch_one(11904151).ok
+    assert not left.exists()
+    assert not any(path.name.endswith(".part") for path in folder.iterdir())
 
 
 def test_a_missing_folder_is_a_configuration_error(tmp_path):

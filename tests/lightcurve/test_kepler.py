@@ -160,3 +160,58 @@ def test_files_of_different_targets_are_refused():
 def test_no_files_is_an_error():
     with pytest.raises(NoUsableDataError):
         read_light_curve([], kepler_id=123)
+
+
+# -- the same cadences twice ------------------------------------------------------------------
+
+def _older_release(source: Path, target: Path, release: int, scale: float,
+                   drop_cadenceno: bool = False) -> Path:
+    """A copy of a real quarter file as an older data release whose fluxes differ."""
+    shutil.copy(source, target)
+    with fits.open(target, mode="update", memmap=False) as hdul:
+        hdul[0].header["DATA_REL"] = release
+        hdul[1].data["PDCSAP_FLUX"][:] = hdul[1].data["PDCSAP_FLUX"] * scale
+    if drop_cadenceno:
+        with fits.open(target, memmap=False) as hdul:
+            columns = [c for c in hdul[1].columns if c.name != "CADENCENO"]
+            table = fits.BinTableHDU.from_columns(columns, header=hdul[1].header,
+                                                  name="LIGHTCURVE")
+            fits.HDUList([hdul[0].copy(), table]).writeto(target, overwrite=True)
+    return target
+
+
+def _same(a, b) -> bool:
+    return (np.array_equal(a.time, b.time) and np.array_equal(a.flux, b.flux)
+            and np.array_equal(a.quarter, b.quarter))
+
+
+def test_one_quarter_under_two_names_counts_once(tmp_path, caplog):
+    """One Q13 file saved under two names (a mirror holding two data releases does this):
+    its cadences are kept once, with a warning, and nothing downstream divides by zero."""
+    (original,) = quarter_files(11904151)
+    twin = tmp_path / original.name.replace("2012179063303", "2012179063304")
+    shutil.copy(original, twin)
+    single = read_light_curve([original])
+    with caplog.at_level("WARNING", logger="lcfeat.lightcurve.kepler"):
+        doubled = read_light_curve([original, twin])
+    assert _same(doubled, single)
+    assert np.all(np.diff(doubled.time) > 0)
+    assert any("repeats" in r.getMessage() and twin.name in r.getMessage()
+               for r in caplog.records)
+
+
+@pytest.mark.parametrize("drop_cadenceno", [False, True])
+def test_the_newest_data_release_of_a_quarter_wins(tmp_path, drop_cadenceno):
+    (newest,) = quarter_files(11904151)  # DATA_REL 18
+    older = _older_release(newest, tmp_path / newest.name.replace("063303", "063304"),
+                           release=14, scale=1.01, drop_cadenceno=drop_cadenceno)
+    expected = read_light_curve([newest])
+    for order in ([older, newest], [newest, older]):
+        assert _same(read_light_curve(order), expected)
+
+
+def test_a_quarter_repeated_among_other_quarters_leaves_them_alone(tmp_path):
+    files = quarter_files(3342467)
+    twin = tmp_path / files[4].name.replace(files[4].name[14:27], "2099999999999")
+    shutil.copy(files[4], twin)
+    assert _same(read_light_curve([*files, twin]), read_light_curve(files))

@@ -177,3 +177,16 @@ def test_same_output_bit_for_bit_in_process_and_in_workers(full_run):
         assert first.values == second.values
         row = stored[f"KIC {kepler_id}"]
         assert {name: row[name] for name in FEATURE_NAMES} == first.values
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("target_timeout", float("inf")), ("target_timeout", 1e12), ("target_timeout", 0),
+    ("archive_outage_budget", float("nan")), ("archive_outage_budget", -1.0),
+    ("workers", 0), ("batch_size", True), ("io_concurrency", 2.5),
+])
+def test_run_settings_are_checked_when_made_before_any_work(name, value):
+    """The library's own check (the command line checks the same flags earlier)."""
+    from lcfeat.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=name):
+        RunSettings(**{name: value})

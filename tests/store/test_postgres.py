@@ -481,3 +481,136 @@ def test_same_input_gives_the_same_tables_in_sqlite_and_postgresql(postgres_url,
                 value = row.values[name]
                 expected = None if value is None else _bits(value + 0.0)
                 assert stored[row.target_id][name] == expected, (url, name)
+
+
+# ---- start-up: runs starting together, backends lost while the tables are made -----------
+
+
+def _reset_schema(url: str) -> None:
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _prepare_together(url: str, runs: int) -> list[BaseException]:
+    """`runs` stores call prepare() at the same moment; the errors they raised."""
+    stores = [Store.connect(url) for _ in range(runs)]
+    start = threading.Barrier(runs)
+    errors: list[BaseException] = []
+
+    def prepare(store: Store) -> None:
+        start.wait()
+        try:
+            store.prepare()
+        except BaseException as exc:  # collected and reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=prepare, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    return errors
+
+
+def test_first_runs_starting_together_on_an_empty_database_all_prepare_it(postgres_url):
+    """Several runs (one per machine) start at the same moment on an empty database: every
+    one prepares it, none trips over another's CREATE TABLE (pg_type's unique index)."""
+    for _ in range(3):
+        _reset_schema(postgres_url)
+        errors = _prepare_together(postgres_url, runs=4)
+        assert not errors, errors
+        assert _query(postgres_url, "SELECT value FROM lcfeat_meta") == [("1",)]
+
+
+def test_two_first_runs_at_once_into_an_empty_database_both_finish(postgres_url, tmp_path):
+    """Two real `lcfeat run` processes started together into one empty database."""
+    import subprocess
+    import sys
+
+    commands = [[sys.executable, "-m", "lcfeat.cli", "run", "--archive", str(ARCHIVE),
+                 "--targets", str(kic), "--db", postgres_url, "--workers", "1", "--quiet"]
+                for kic in (11904151, 10001893)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True) for command in commands]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert all("Traceback" not in output for output in outputs)
+    assert sorted(_query(postgres_url, "SELECT target_id FROM features")) == [
+        ("KIC 10001893",), ("KIC 11904151",)]
+    assert sorted(_query(postgres_url, "SELECT status FROM runs")) == [("complete",),
+                                                                        ("complete",)]
+
+
+def test_a_backend_killed_while_the_tables_are_made_is_retried(postgres_url, caplog):
+    """The backend of the start-up connection is terminated at one statement after another
+    of `prepare()` (reading the catalog, taking the lock, creating tables, recording the
+    version): each time the start-up reconnects and finishes, as a batch would."""
+    admin = _admin_engine(postgres_url)
+    counting = Store.connect(postgres_url)
+    total = 0
+
+    @event.listens_for(counting.engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):
+        nonlocal total
+        total += 1
+
+    counting.prepare()
+    counting.close()
+    for kill_at in sorted({1, 2, 3, 4, 5, total // 2, total - 1, total}):
+        _reset_schema(postgres_url)
+        store = Store.connect(postgres_url, retry_budget=4, retry_base_delay=0.01)
+        with caplog.at_level(logging.WARNING, logger="lcfeat.store.database"):
+            statements = _prepare_killing_at(store, admin, kill_at)
+        assert statements > kill_at, kill_at
+        assert any("while preparing the tables" in r.getMessage() for r in caplog.records)
+        caplog.clear()
+        store.register_targets([11904151])  # and it is usable
+        store.close()
+        assert _query(postgres_url, "SELECT value FROM lcfeat_meta") == [("1",)], kill_at
+    admin.dispose()
+
+
+def _prepare_killing_at(store: Store, admin, kill_at: int) -> int:
+    """store.prepare(), its backend terminated at statement `kill_at`; statements run."""
+    statements = 0
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def kill_own_backend(conn, cursor, statement, parameters, context, executemany):
+        nonlocal statements
+        statements += 1
+        if statements == kill_at:
+            _terminate(admin, conn.connection.dbapi_connection.info.backend_pid)
+
+    store.prepare()
+    return statements
+
+
+def test_lcfeat_run_survives_a_backend_killed_during_start_up(postgres_url, capsys):
+    """The same through `lcfeat run`: no AdminShutdown traceback, the run completes."""
+    from sqlalchemy.engine import Engine
+
+    admin = _admin_engine(postgres_url)
+    statements = 0
+
+    def kill_once(conn, cursor, statement, parameters, context, executemany):
+        nonlocal statements
+        statements += 1
+        if statements == 6:
+            _terminate(admin, conn.connection.dbapi_connection.info.backend_pid)
+
+    event.listen(Engine, "before_cursor_execute", kill_once)
+    try:
+        code = main(["run", "--archive", str(ARCHIVE), "--targets", "11904151", "--db",
+                     postgres_url, "--workers", "1", "--quiet"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", kill_once)
+        admin.dispose()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Traceback" not in captured.err and statements > 6
+    assert _query(postgres_url, "SELECT target_id FROM features") == [("KIC 11904151",)]

@@ -143,3 +143,65 @@ def test_run_record_keeps_the_feature_constants_as_json():
     assert constants["features.prepared"]["COSMIC_RAY_SIGMA"] == prepared.COSMIC_RAY_SIGMA
     row = record.as_row()
     assert json.loads(row["settings"])["constants"] == constants
+
+
+def test_no_credential_is_stored_or_printed(postgres_url, tmp_path, capsys, caplog):
+    """A password in --db, a mirror's user and password in --archive: neither reaches the
+    runs table, `lcfeat provenance`, the summary or the log (trust authentication ignores
+    the password, so the run really connects with it)."""
+    import logging
+
+    from sqlalchemy.engine import make_url
+
+    from tests.archive.archive_fault_server import FaultServer
+    from tests.conftest import ARCHIVE
+
+    secret_db = make_url(postgres_url).set(password="Db-SECRET-1").render_as_string(
+        hide_password=False)
+    with FaultServer(ARCHIVE) as server, caplog.at_level(logging.DEBUG):
+        mirror = server.url.replace("http://", "http://reader:Mirror-SECRET-2@")
+        code = main(["run", "--archive", mirror, "--cache", str(tmp_path / "cache"),
+                     "--db", secret_db, "--targets", "11904151,123", "--workers", "1"])
+        assert code == 1  # KIC 123 does not exist
+        assert main(["provenance", "--db", secret_db]) == 0
+        assert main(["status", "--db", secret_db]) == 0
+    printed = capsys.readouterr()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    engine = _engine(postgres_url)
+    with engine.connect() as conn:
+        stored = " ".join(str(v) for v in conn.execute(text("SELECT * FROM runs")).one())
+        failures = " ".join(conn.execute(text("SELECT message FROM failures")).scalars())
+    engine.dispose()
+    for where in (printed.out, printed.err, logged, stored, failures):
+        assert "SECRET" not in where
+    assert "postgres:***@127.0.0.1" in stored
+    assert "reader:***@127.0.0.1" in stored and "command     lcfeat run --archive" in printed.out
+
+
+def test_a_running_run_whose_process_is_gone_is_shown_as_abandoned(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    store = Store.connect(url)
+    store.prepare()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    killed = RunRecord.start("killed", {}, "data/archive", 5, argv=["lcfeat", "run"])
+    killed.environment["pid"] = finished.stdout.strip()  # that process no longer exists
+    save_run(store, killed)
+    alive = RunRecord.start("alive", {}, "data/archive", 5, argv=["lcfeat", "run"])
+    assert alive.environment["pid"] == str(os.getpid())
+    save_run(store, alive)
+    store.close()
+
+    assert main(["status", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"run {killed.run_id} .*abandoned: process \d+ on \S+ is gone; run the "
+                     "same command again to resume", out), out
+    assert re.search(rf"run {alive.run_id} .*running: process {os.getpid()} on ", out), out
+    assert main(["provenance", killed.run_id, "--db", url]) == 0
+    assert "status: abandoned (process" in capsys.readouterr().out
+    assert main(["provenance", alive.run_id, "--db", url]) == 0
+    assert "status: running" in capsys.readouterr().out

@@ -105,7 +105,7 @@ def test_unknown_column_is_left_alone_with_one_warning(db_url, caplog):
 def test_unreachable_database_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="cannot connect"):
         Store.connect("postgresql://postgres@127.0.0.1:1/none")
-    with pytest.raises(ConfigurationError, match="not valid"):
+    with pytest.raises(ConfigurationError, match="lcfeat writes to SQLite or PostgreSQL"):
         Store.connect("nosuchdb://x")
 
 
@@ -190,3 +190,99 @@ def test_a_target_twice_in_one_batch_gives_one_row_with_the_last_values(db_url):
     rows = store.feature_rows()
     assert [(r["target_id"], r["stat_mean"]) for r in rows] == [("KIC 9", 2.0)]
     assert store.failed_target_ids() == {"KIC 8"}
+
+
+# ---- what a user can give as --db, and a database lcfeat cannot write ----------------------
+
+
+@pytest.mark.parametrize("url", ["mysql://user:SECRET@db.example.org/features",
+                                 "oracle+cx_oracle://user:SECRET@h/x", "mssql://h/x",
+                                 "postgresql+asyncpg://user:SECRET@h/x", "nosuchdb://x",
+                                 "sqlite+aiosqlite:///x.db"])
+def test_only_sqlite_and_postgresql_urls_are_taken(url):
+    with pytest.raises(ConfigurationError) as info:
+        Store.connect(url)
+    message = str(info.value)
+    assert message.startswith("lcfeat writes to SQLite or PostgreSQL")
+    assert "sqlite:///path/to/file.db" in message and "postgresql://user:password@host" in message
+    assert "SECRET" not in message
+
+
+@pytest.mark.parametrize("url", ["::::", "postgresql://user:SECRET@host:notaport/db", ""])
+def test_a_url_that_does_not_parse_is_a_configuration_error(url):
+    with pytest.raises(ConfigurationError) as info:
+        Store.connect(url)
+    assert "SECRET" not in str(info.value)
+
+
+def _read_only(url: str) -> str:
+    """The same database, opened so that nothing can be written."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        return f"sqlite:///file:{path}?mode=ro&uri=true"
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg", database="postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    admin.dispose()
+    return url
+
+
+def test_a_read_only_database_is_refused_before_work_and_still_readable(db_url):
+    store = Store.connect(db_url)
+    store.prepare()
+    store.write_batch([_row(1, 1.0)], [], "r", "h")
+    store.close()
+    read_only = Store.connect(_read_only(db_url))
+    read_only.prepare()  # nothing to create: reading works (lcfeat status)
+    assert read_only.status().done == 1
+    with pytest.raises(ConfigurationError, match="cannot write to the database.*read-only"):
+        read_only.check_writable()
+    read_only.close()
+
+
+def test_a_read_only_empty_database_cannot_be_prepared(tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.db").close()
+    store = Store.connect(f"sqlite:///file:{tmp_path / 'empty.db'}?mode=ro&uri=true")
+    with pytest.raises(ConfigurationError, match="cannot prepare the tables.*read-only"):
+        store.prepare()
+
+
+def test_retry_waits_never_exceed_the_documented_cap(monkeypatch, caplog):
+    """The back-off doubles up to MAX_RETRY_DELAY (30 s), its jitter included: the log once
+    showed waits of 31 to 44 s."""
+    import logging
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from lcfeat.store import DatabaseUnavailableError, database
+
+    waits: list[float] = []
+    monkeypatch.setattr(database.time, "sleep", waits.append)
+    monkeypatch.setattr(database.random, "random", lambda: 0.999)  # the largest jitter
+    store = Store.connect("sqlite://", retry_budget=12, retry_base_delay=0.5)
+
+    def locked() -> None:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    with caplog.at_level(logging.WARNING, logger="lcfeat.store.database"), \
+            pytest.raises(DatabaseUnavailableError):
+        store._with_retry("writing a batch", locked)
+    assert len(waits) == 11
+    assert max(waits) <= database.MAX_RETRY_DELAY
+    assert waits[-1] == database.MAX_RETRY_DELAY  # reached, not exceeded
+    logged = [float(r.getMessage().rsplit(" in ", 1)[1].removesuffix(" s"))
+              for r in caplog.records]
+    assert max(logged) <= database.MAX_RETRY_DELAY
+
+
+def test_a_failure_message_does_not_repeat_its_target():
+    assert Failure(5, "fetch", "FetchError", "KIC 5: no long-cadence files").message == (
+        "no long-cadence files")
+    assert Failure(5, "read", "E", "KIC 55: other star").message == "KIC 55: other star"

@@ -122,3 +122,43 @@ def test_what_select_writes_is_read_back_with_labels(tmp_path):
     assert len(targets.ids) == 30
     assert sorted(set(targets.labels.values())) == ["host", "quiet"]
     assert all(row["st_teff"] for row in targets.columns.values())
+
+
+@pytest.mark.parametrize("text", ["３３４２４６７", "KIC ３３４２４６７", "٣٣٤٢٤٦٧",
+                                  "3342467\u0662"])
+def test_kic_ids_are_ascii_digits_only(text):
+    """Python's int() reads full-width and Arabic-Indic digits; a KIC id is ASCII digits."""
+    with pytest.raises(InvalidTargetError, match="is not a KIC id"):
+        parse_kic(text)
+
+
+MALFORMED = {
+    # name: (content, the line the error must name)
+    "huge-field.csv": (b"target_id,label\n3342467,host\n" + b"1" * 1_000_000 + b",quiet\n", 3),
+    "nul.csv": (b"target_id\n3342467\n11904\x0051\n", 3),
+    "bad-value.csv": (b"target_id\n# a comment\n3342467\nbanana\n", 4),
+    "latin1.txt": (b"3342467\n11904151 # Kepler-10 \xe9toile\n", 2),
+    "binary.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1),
+    "huge-line.txt": (b"3342467\n" + b"9" * 1_000_000 + b"\n", 2),
+    "fullwidth.txt": ("3342467\n１１９０４１５１\n".encode(), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_a_malformed_target_file_is_one_line_naming_the_file_and_the_line(tmp_path, name):
+    content, line = MALFORMED[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidTargetError) as info:
+        resolve_targets(str(path))
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line}: "), message
+    assert "\n" not in message and len(message) < 400
+
+
+def test_a_folder_or_an_unreadable_name_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidTargetError, match="not a file, a preset"):
+        resolve_targets(str(tmp_path))
+    with pytest.raises(InvalidTargetError, match="not a file, a preset") as info:
+        resolve_targets("x" * 100_000)  # longer than any file name
+    assert len(str(info.value)) < 400

@@ -25,9 +25,11 @@ from lcfeat.archive.mirror import (
     default_lightkurve_cache,
     find_lightkurve_kepler_dir,
 )
+from lcfeat.archive.outage import OutageEvent
 from lcfeat.archive.verify import VerifyResult, verify_file
-from lcfeat.config import ENV_ARCHIVE, ENV_CACHE
+from lcfeat.config import ENV_ARCHIVE, ENV_CACHE, redact
 from lcfeat.errors import ArchiveError, ConfigurationError
+from lcfeat.targets.ids import quoted
 
 __all__ = [
     "Archive",
@@ -39,6 +41,7 @@ __all__ = [
     "LightkurveCache",
     "LocalMirror",
     "MAST_LIGHTCURVES_URL",
+    "OutageEvent",
     "VerifyResult",
     "archive_spec_from",
     "cache_dir_from",
@@ -63,14 +66,16 @@ def cache_dir_from(flag: str | Path | None, environ: Mapping[str, str] = os.envi
 
 def open_archive(spec: str | Path | None = None, cache_dir: str | Path | None = None,
                  settings: ClientSettings | None = None,
-                 concurrency: int | None = None) -> Archive:
+                 concurrency: int | None = None, check: bool = False) -> Archive:
     """An archive from a user's setting.
 
     ``spec``: None or "mast" (MAST's public tree), an http(s) URL of a MAST-layout tree, a
     local folder in MAST's layout (a mirror, or lcfeat's cache), a lightkurve cache folder
     (any level down to ``mastDownload/Kepler``), or "lightkurve" for lightkurve's default
     cache. ``cache_dir`` is where HTTP downloads go (default: `default_cache_dir()`); local
-    folders are read in place and never copied. Raises ConfigurationError for a bad spec.
+    folders are read in place and never copied. Raises ConfigurationError for a bad spec;
+    with ``check``, also for a cache that cannot be written and a host name that does not
+    resolve (what a command checks before it starts work).
     """
     if settings is not None and concurrency is not None:
         settings = ClientSettings(**{**settings.__dict__, "concurrency": concurrency})
@@ -80,15 +85,24 @@ def open_archive(spec: str | Path | None = None, cache_dir: str | Path | None = 
     if text.lower() == "mast":
         text = MAST_LIGHTCURVES_URL
     if text.lower().startswith(("http://", "https://")):
-        return HttpArchive(text, Cache(cache_dir_from(cache_dir, {})), settings)
+        archive = HttpArchive(text, Cache(cache_dir_from(cache_dir, {})), settings)
+        if check:
+            archive.cache.check_usable()
+            archive.check_host()
+        return archive
     local_concurrency = settings.concurrency if settings else 4
     if text.lower() == "lightkurve":
         folder = default_lightkurve_cache()
     else:
         folder = Path(text.removeprefix("file://")).expanduser()
-    if not folder.is_dir():
+    try:
+        exists = folder.is_dir()
+    except (OSError, ValueError):  # too long a name, a NUL byte
+        exists = False
+    if not exists:
         raise ConfigurationError(
-            f"archive {text!r} is neither 'mast', an http(s) URL nor an existing folder"
+            f"archive {quoted(redact(text))} is neither 'mast', an http(s) URL nor an "
+            "existing folder"
         )
     try:
         if find_lightkurve_kepler_dir(folder) is not None:

@@ -4,6 +4,10 @@
 `Archive.iter_fetch` runs that loop in a background thread and hands results over a bounded
 queue, so a synchronous pipeline can feed a CPU pool while downloads continue, and a slow
 consumer holds the downloads back instead of filling memory. Results come in completion order.
+
+Given an outage budget, a fetch rides out an outage of the archive (see `outage`): targets
+wait instead of failing, and when the budget is spent the fetch ends with
+`ArchiveUnavailableError` after handing over every target it finished.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lcfeat.errors import LcfeatError
+from lcfeat.archive.outage import Listener, OutageMonitor
+from lcfeat.errors import ArchiveUnavailableError, LcfeatError
 from lcfeat.targets.ids import check_kic
 
 log = logging.getLogger(__name__)
@@ -102,8 +107,20 @@ class Archive(ABC):
     # -- to implement -------------------------------------------------------------------------
 
     @abstractmethod
-    def _session(self, concurrency: int) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Per-run state shared by the targets of one `fetch` (HTTP client, semaphores)."""
+    def _session(self, concurrency: int, outage: OutageMonitor | None = None
+                 ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Per-run state shared by the targets of one `fetch` (HTTP client, semaphores).
+
+        ``outage``, when given, is told of failures of the outage kind and answers whether
+        the archive is down (an archive that cannot go down may ignore it)."""
+
+    async def _probe(self, session: Any) -> str | None:
+        """None when the archive answers at all, else why not (see `OutageMonitor`)."""
+        return None
+
+    def _outage_timing(self) -> dict[str, Any]:
+        """Probe intervals and streak of this archive's `OutageMonitor` (default: its own)."""
+        return {}
 
     @abstractmethod
     async def _fetch_target(self, session: Any, kepler_id: int, result: FetchResult) -> None:
@@ -118,6 +135,8 @@ class Archive(ABC):
         try:
             check_kic(kepler_id)
             await self._fetch_target(session, kepler_id, result)
+        except ArchiveUnavailableError:
+            raise  # the archive as a whole, not this target: the fetch ends
         except LcfeatError as error:
             message = str(error)
             prefix = f"KIC {kepler_id}:"
@@ -134,19 +153,29 @@ class Archive(ABC):
                       ",".join(map(str, result.quarters)), result.bytes / 1e6, result.seconds)
         return result
 
-    async def fetch(self, kepler_ids: Iterable[int],
-                    concurrency: int | None = None) -> AsyncIterator[FetchResult]:
+    async def fetch(self, kepler_ids: Iterable[int], concurrency: int | None = None,
+                    outage_budget: float | None = None,
+                    on_outage: Listener | None = None) -> AsyncIterator[FetchResult]:
         """Fetch targets concurrently; yield each `FetchResult` as soon as it is complete.
 
         At most ``concurrency`` targets are in progress or waiting to be consumed, so a slow
         consumer slows the fetching down rather than letting results pile up.
+
+        With ``outage_budget`` (seconds), an outage of the archive pauses the fetch instead of
+        failing targets (``on_outage`` hears when it starts and ends); when it outlasts the
+        budget, ArchiveUnavailableError is raised after every finished target was yielded.
+        Without it, every failure is the target's.
         """
         width = concurrency or self.concurrency
         pending = iter(kepler_ids)
         results: asyncio.Queue[FetchResult | _Done] = asyncio.Queue()
         slots = asyncio.Semaphore(width)
+        outage: OutageMonitor | None = None
+        if outage_budget is not None:
+            outage = OutageMonitor(lambda: self._probe(session), outage_budget,
+                                   self.description, on_outage, **self._outage_timing())
 
-        async with self._session(width) as session:
+        async with self._session(width, outage) as session:
 
             async def worker() -> None:
                 while True:
@@ -174,31 +203,39 @@ class Archive(ABC):
                 try:
                     await runner
                 except BaseExceptionGroup as group:
-                    # Only iterating the ids can fail here; show that error, not a group.
-                    if len(group.exceptions) == 1:
+                    # Iterating the ids, or the archive gone for good (every waiting target
+                    # raises it at once): show that error, not a group.
+                    kinds = {type(error) for error in group.exceptions}
+                    if len(kinds) == 1:
                         raise group.exceptions[0] from None
                     raise
             finally:
+                if outage is not None:
+                    outage.close()
                 if not runner.done():
                     runner.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
 
     def iter_fetch(self, kepler_ids: Iterable[int], concurrency: int | None = None,
-                   buffer: int | None = None) -> Iterator[FetchResult]:
+                   buffer: int | None = None, outage_budget: float | None = None,
+                   on_outage: Listener | None = None,
+                   stop: threading.Event | None = None) -> Iterator[FetchResult]:
         """Like `fetch`, for synchronous code: the event loop runs in a background thread.
 
         ``buffer`` (default: the concurrency) bounds the finished results waiting to be taken.
-        Leaving the loop early (break, exception) stops the downloads cleanly.
+        Leaving the loop early (break, exception) stops the downloads cleanly, and so does
+        setting ``stop`` from another thread, even while the fetch waits out an outage.
+        ``on_outage`` is called from the fetch's thread.
         """
         width = concurrency or self.concurrency
         handoff: queue.Queue[FetchResult | _Done | _Failure] = queue.Queue(maxsize=buffer or width)
-        stop = threading.Event()
+        leaving = threading.Event()
         started = threading.Event()
         state: dict[str, Any] = {}
 
         def put(item: FetchResult | _Done | _Failure) -> bool:
-            while not stop.is_set():
+            while not leaving.is_set():
                 try:
                     handoff.put(item, timeout=0.05)
                     return True
@@ -211,7 +248,8 @@ class Archive(ABC):
             state["task"] = asyncio.current_task()
             started.set()
             try:
-                async with contextlib.aclosing(self.fetch(kepler_ids, width)) as stream:
+                stream_of = self.fetch(kepler_ids, width, outage_budget, on_outage)
+                async with contextlib.aclosing(stream_of) as stream:
                     async for result in stream:
                         if not await asyncio.to_thread(put, result):
                             return
@@ -232,14 +270,19 @@ class Archive(ABC):
         thread.start()
         try:
             while True:
-                item = handoff.get()
+                try:
+                    item = handoff.get(timeout=None if stop is None else 0.1)
+                except queue.Empty:
+                    if stop is not None and stop.is_set():
+                        return
+                    continue
                 if isinstance(item, _Done):
                     return
                 if isinstance(item, _Failure):
                     raise item.error
                 yield item
         finally:
-            stop.set()
+            leaving.set()
             started.wait()
             loop, task = state.get("loop"), state.get("task")
             if loop is not None and task is not None and not loop.is_closed():
@@ -256,7 +299,7 @@ class Archive(ABC):
         return await self._fetch_single(kepler_id)
 
     async def _fetch_single(self, kepler_id: int) -> FetchResult:
-        async with self._session(self.concurrency) as session:
+        async with self._session(self.concurrency, None) as session:
             return await self._fetch_target_safely(session, kepler_id)
 
 

@@ -2,9 +2,10 @@
 
 A file enters the cache only through `atomic_write_verified`: written under a temporary name in
 its final folder, flushed to disk, verified, then renamed into place, so a reader never sees a
-partial or corrupt file under a real name (a crash leaves at worst a ``.part`` file, which
-`lcfeat cache verify --repair` removes). A cached file found bad is moved to the quarantine
-folder, never deleted, with a line in ``quarantine.log`` saying why.
+partial or corrupt file under a real name (a crash leaves at worst a ``.part`` file, which the
+next fetch of that target and `lcfeat cache verify --repair` remove once its writer is gone).
+A cached file found bad is moved to the quarantine folder, never deleted, with a line in
+``quarantine.log`` saying why.
 
 After a target's files are all fetched, a small manifest in its folder lists them with their
 sizes, so that a later run can use the target without asking the archive what it holds.
@@ -25,6 +26,7 @@ from platformdirs import user_cache_dir
 
 from lcfeat.archive import layout
 from lcfeat.archive.verify import VerifyResult, verify_file
+from lcfeat.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ QUARANTINE_DIR = ".quarantine"
 QUARANTINE_LOG = "quarantine.log"
 MANIFEST_NAME = ".lcfeat-manifest.json"
 TEMP_SUFFIX = ".part"
+#: A temporary file older than this is stale even if a process with its writer's id runs
+#: (ids are reused; the writer may have run on another machine sharing the folder).
+STALE_TEMPORARY_SECONDS = 3600.0
 
 
 def default_cache_dir() -> Path:
@@ -67,6 +72,38 @@ def temporary_name(destination: Path) -> Path:
 
 def is_temporary_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def writer_pid(name: str) -> int | None:
+    """The id of the process that wrote a temporary file (part of its name), if readable."""
+    parts = name.removesuffix(TEMP_SUFFIX).rsplit(".", 2)
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
+        return None
+    return int(parts[1])
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or an id we cannot ask about: assume alive
+    return True
+
+
+def is_stale_temporary(path: Path, now: float | None = None) -> bool:
+    """Whether a temporary file was left by a writer that is gone: its process no longer
+    exists, or the file is older than STALE_TEMPORARY_SECONDS. A young file of a running
+    process may be a download in progress."""
+    try:
+        age = (time.time() if now is None else now) - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > STALE_TEMPORARY_SECONDS:
+        return True
+    pid = writer_pid(path.name)
+    return pid is not None and pid != os.getpid() and not _process_exists(pid)
 
 
 def atomic_write_verified(destination: Path, data: bytes, expected_kepler_id: int | None,
@@ -131,6 +168,24 @@ class Cache:
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
 
+    def check_usable(self) -> None:
+        """ConfigurationError unless the cache can be written: its root is a folder (or can
+        be made one) that this user may write. Nothing is created."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise ConfigurationError(f"cache {root} is a file, not a folder: give --cache a "
+                                     "folder (or $LCFEAT_CACHE)")
+        existing = root
+        while not existing.exists():
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ConfigurationError(
+                f"cache {root} cannot be created: {existing} is a file, not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigurationError(f"cache {root}: no permission to write in {existing}")
+
     def ensure(self) -> None:
         """Create the root and its marker (first write only)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -147,6 +202,23 @@ class Cache:
 
     def path_for(self, kepler_id: int, filename: str) -> Path:
         return self.target_dir(kepler_id) / filename
+
+    def remove_stale_temporaries(self, kepler_id: int) -> list[Path]:
+        """Remove the temporary files a killed writer left in the target's folder."""
+        folder = self.target_dir(kepler_id)
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        removed = []
+        for name in names:
+            path = folder / name
+            if is_temporary_name(name) and is_stale_temporary(path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+                    log.info("removed %s, left by an interrupted write", path)
+        return removed
 
     def cached_names(self, kepler_id: int) -> list[str]:
         """Long-cadence file names of this target already in the cache."""

@@ -1,13 +1,18 @@
 """MAST (or any MAST-layout HTTP tree) through one async httpx client.
 
 Per target: use the cache when its manifest says the target is complete and every file still
-verifies; otherwise read the target's folder listing (or, when there is no listing, try the 19
-known long-cadence names, a 404 meaning "not observed that quarter") and fetch what the cache
-lacks. Requests share one connection pool and a bound on how many run at once. A failed
-request is retried with exponential back-off and jitter; 429 and 503 wait as long as the
-server's Retry-After says, and a 429 pauses every request of the run, not just the one that
-got it. A download that fails verification (flipped bytes, a short body) is retried too and
-never reaches the cache under its real name.
+verifies; otherwise discover the target's files and fetch what the cache lacks. Discovery
+("auto"): read the target's folder listing; when the folder cannot be listed (403, 404, an
+error after every retry) try the 19 known long-cadence names instead, a 404 meaning "not
+observed that quarter", so a target whose every name answers 404 is "not in the archive".
+
+Requests share one connection pool and a bound on how many run at once. A failed request is
+retried with exponential back-off and jitter; 429 and 503 wait as long as the server's
+Retry-After says, and a 429 pauses every request of the run, not just the one that got it. A
+download that fails verification (flipped bytes, a short body) is retried too and never
+reaches the cache under its real name. Failures of the kind an absent server causes
+(connection, name resolution, time-outs, 5xx, 408, 429) are reported to the fetch's
+`OutageMonitor`, which tells an outage of the archive from a target's own problem.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ import email.utils
 import functools
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +45,10 @@ from lcfeat.archive.base import (
 )
 from lcfeat.archive.cache import Cache, Manifest, atomic_write_verified
 from lcfeat.archive.mirror import NOT_FOUND
+from lcfeat.archive.outage import OUTAGE_STREAK, PROBE_BASE, PROBE_MAX, OutageMonitor
 from lcfeat.archive.verify import VerifyResult, verify_file
-from lcfeat.errors import ArchiveError, TargetNotFoundError
+from lcfeat.config import redact
+from lcfeat.errors import ArchiveError, ConfigurationError, TargetNotFoundError
 from lcfeat.version import __version__
 
 log = logging.getLogger(__name__)
@@ -71,6 +80,13 @@ class ClientSettings:
     user_agent: str = field(default_factory=lambda: f"lcfeat/{__version__}")
     #: Seed of the back-off jitter (None: unpredictable, as jitter should be in production).
     jitter_seed: int | None = None
+    #: During an outage: first and longest wait between two probes of the archive, seconds.
+    outage_probe_base: float = PROBE_BASE
+    outage_probe_max: float = PROBE_MAX
+    #: Requests in a row failing the outage way that make an outage whatever the probe says.
+    outage_streak: int = OUTAGE_STREAK
+    #: Longest wait for the name of the archive's host to resolve when a run starts.
+    resolve_timeout: float = 15.0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_attempts < 1:
@@ -80,11 +96,16 @@ class ClientSettings:
 
 
 class _Retry(Exception):
-    """A failed attempt that may succeed if repeated after ``delay`` seconds (None: back-off)."""
+    """A failed attempt that may succeed if repeated after ``delay`` seconds (None: back-off).
 
-    def __init__(self, message: str, delay: float | None = None) -> None:
+    ``outage``: the failure is of the kind an absent or overwhelmed server causes (no
+    connection, a time-out, 5xx), as opposed to a bad body (failed verification).
+    """
+
+    def __init__(self, message: str, delay: float | None = None, outage: bool = True) -> None:
         super().__init__(message)
         self.delay = delay
+        self.outage = outage
 
 
 class _NotFound(Exception):
@@ -96,7 +117,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -108,11 +129,20 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - now)
 
 
+def _behind_proxy(url: httpx.URL) -> bool:
+    """Whether requests to `url` go through a proxy from the environment (as httpx does)."""
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(url.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(url.host)
+
+
 def _announced_size(response: httpx.Response) -> int | None:
     """The body size the server announced, when the body was sent without encoding."""
     announced = response.headers.get("Content-Length", "")
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-    return int(announced) if announced.isdigit() and encoding == "identity" else None
+    return (int(announced) if announced.isascii() and announced.isdigit()
+            and encoding == "identity" else None)
 
 
 _tls_lock = threading.Lock()
@@ -134,13 +164,22 @@ class _Session:
     client: httpx.AsyncClient
     requests: asyncio.Semaphore
     rng: random.Random
+    outage: OutageMonitor | None = None
     #: Event-loop time before which no request may start (set by a 429).
     paused_until: float = 0.0
+    #: The last file the archive served: what a probe asks for (a tree whose listings
+    #: answer while its files fail is down for a run).
+    served_file: str | None = None
 
     async def wait_if_paused(self) -> None:
         loop = asyncio.get_running_loop()
         while (remaining := self.paused_until - loop.time()) > 0:
             await asyncio.sleep(remaining)
+
+    def answered(self) -> None:
+        """The archive answered a request (whatever the answer): it is there."""
+        if self.outage is not None:
+            self.outage.answered()
 
     def pause(self, seconds: float) -> None:
         until = asyncio.get_running_loop().time() + seconds
@@ -166,13 +205,14 @@ class HttpArchive(Archive):
         super().__init__(self.settings.concurrency)
         self.base_url = base_url.rstrip("/") + "/"
         self.cache = cache or Cache()
-        self.description = self.base_url
+        self.description = redact(self.base_url)  # shown in logs and errors: no credential
         self._rng = random.Random(self.settings.jitter_seed)
 
     # -- session ------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _session(self, concurrency: int) -> AsyncIterator[_Session]:
+    async def _session(self, concurrency: int, outage: OutageMonitor | None = None
+                       ) -> AsyncIterator[_Session]:
         s = self.settings
         timeout = httpx.Timeout(s.read_timeout, connect=s.connect_timeout, pool=None)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -180,7 +220,65 @@ class HttpArchive(Archive):
         tls = await asyncio.to_thread(_tls_context)
         async with httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers,
                                      follow_redirects=True, verify=tls) as client:
-            yield _Session(client, asyncio.Semaphore(concurrency), self._rng)
+            yield _Session(client, asyncio.Semaphore(concurrency), self._rng, outage)
+
+    def _outage_timing(self) -> dict[str, float | int | None]:
+        s = self.settings
+        return {"probe_base": s.outage_probe_base, "probe_max": s.outage_probe_max,
+                "streak": s.outage_streak, "seed": s.jitter_seed}
+
+    async def _probe(self, session: _Session) -> str | None:
+        """Does the archive answer? One GET, its body left unread, of the last file it served
+        (of the tree's root before any): any status but 5xx, 408 and 429 (a file, a
+        listing, 403, 404) means it serves."""
+        limit = self.settings.connect_timeout + self.settings.read_timeout
+        try:
+            async with asyncio.timeout(limit):
+                url = session.served_file or self.base_url
+                async with session.client.stream("GET", url) as response:
+                    status = response.status_code
+        except TimeoutError:
+            return f"no answer within {limit:g} s"
+        except (httpx.TransportError, httpx.DecodingError) as error:
+            return f"{type(error).__name__}: {redact(str(error)) or 'connection failed'}"
+        if status in RETRYABLE_STATUSES or status >= 500:
+            return f"HTTP {status}"
+        return None
+
+    def check_host(self) -> None:
+        """ConfigurationError when the archive's host name does not resolve (a typo, no
+        network): found before a run starts instead of as an outage of every request.
+        Skipped behind a proxy, which resolves names itself."""
+        url = httpx.URL(self.base_url)
+        host = url.host
+        if not host or _behind_proxy(url):
+            return
+        port = url.port or (443 if url.scheme == "https" else 80)
+        answer: dict[str, BaseException | None] = {}
+
+        def resolve() -> None:
+            try:
+                socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                answer["error"] = None
+            except (OSError, UnicodeError) as error:
+                answer["error"] = error
+
+        resolver = threading.Thread(target=resolve, name="lcfeat-resolve", daemon=True)
+        resolver.start()
+        resolver.join(self.settings.resolve_timeout)
+        if "error" not in answer:
+            problem = f"no answer within {self.settings.resolve_timeout:g} s"
+        elif answer["error"] is None:
+            return
+        else:
+            error = answer["error"]
+            problem = getattr(error, "strerror", None) or str(error)
+        offline = (f"; to work offline from what is cached, give --archive {self.cache.root}"
+                   if self.cache.root.is_dir() else "")
+        raise ConfigurationError(
+            f"archive {self.description}: the host name {host} does not resolve ({problem}); "
+            f"check the URL and the network{offline}"
+        )
 
     # -- one request, retried -----------------------------------------------------------------
 
@@ -206,7 +304,7 @@ class HttpArchive(Archive):
                              f"{self.settings.connect_timeout:g} s, read "
                              f"{self.settings.read_timeout:g} s limits)") from None
             except (httpx.TransportError, httpx.DecodingError) as error:
-                detail = str(error) or "connection closed or reset"
+                detail = redact(str(error)) or "connection closed or reset"
                 raise _Retry(f"{type(error).__name__}: {detail}") from None
         status = response.status_code
         if status == 200:
@@ -214,9 +312,10 @@ class HttpArchive(Archive):
             announced = _announced_size(response)
             if announced is not None and announced != len(response.content):
                 raise _Retry(f"received {len(response.content)} of {announced} bytes")
+            session.answered()
+            if url.endswith(".fits"):
+                session.served_file = url
             return response
-        if status == 404:
-            raise _NotFound(url)
         if status in RETRYABLE_STATUSES:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None:
@@ -224,16 +323,28 @@ class HttpArchive(Archive):
                 if status == 429:
                     session.pause(wait)  # the whole run slows down, not only this request
             raise _Retry(f"HTTP {status} {response.reason_phrase}".rstrip(), delay=wait)
-        raise ArchiveError(f"{url}: HTTP {status} {response.reason_phrase} (not retried)")
+        session.answered()
+        if status == 404:
+            raise _NotFound(redact(url))
+        raise ArchiveError(f"{redact(url)}: HTTP {status} {response.reason_phrase} "
+                           "(not retried)")
 
     async def _with_retries(self, session: _Session, url: str,
                             accept: Callable[[httpx.Response], Awaitable[T]]) -> T:
         """GET ``url`` until ``accept(response)`` returns a value, retrying what may pass.
 
-        ``accept`` may itself raise _Retry (e.g. a body that fails verification).
+        ``accept`` may itself raise _Retry (e.g. a body that fails verification). During an
+        outage of the archive (see `OutageMonitor`) the request waits for the archive to come
+        back and then starts its attempts afresh.
         """
+        shown = redact(url)
+        outage = session.outage
         last = "no attempt made"
-        for attempt in range(1, self.settings.max_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
+            if outage is not None and await outage.wait_until_up():
+                attempt = 1  # waited out an outage: a fresh start
             try:
                 response = await self._get_once(session, url)
                 return await accept(response)
@@ -241,11 +352,21 @@ class HttpArchive(Archive):
                 last = str(failure)
                 delay = failure.delay if failure.delay is not None else self._backoff(session,
                                                                                       attempt)
-            if attempt < self.settings.max_attempts:
-                log.info("%s: %s; attempt %d of %d in %.2f s", url, last, attempt + 1,
-                         self.settings.max_attempts, delay)
-                await asyncio.sleep(delay)
-        raise ArchiveError(f"{url}: gave up after {self.settings.max_attempts} attempts ({last})")
+                if failure.outage and outage is not None:
+                    if attempt >= self.settings.max_attempts:
+                        if await outage.exhausted(last):
+                            attempt = 0
+                            continue
+                    elif await outage.check(last):
+                        attempt = 0
+                        continue
+            if attempt >= self.settings.max_attempts:
+                break
+            log.info("%s: %s; attempt %d of %d in %.2f s", shown, last, attempt + 1,
+                     self.settings.max_attempts, delay)
+            await asyncio.sleep(delay)
+        raise ArchiveError(f"{shown}: gave up after {self.settings.max_attempts} attempts "
+                           f"({last})")
 
     # -- discovery ----------------------------------------------------------------------------
 
@@ -261,7 +382,14 @@ class HttpArchive(Archive):
         try:
             names = await self._with_retries(session, url, listing)
         except _NotFound:
-            raise TargetNotFoundError(f"{NOT_FOUND} ({url} does not exist)") from None
+            if self.settings.discovery == "listing":
+                raise TargetNotFoundError(
+                    f"{NOT_FOUND} ({redact(url)} does not exist)") from None
+            # A server that does not list folders may answer 404 for every folder: only the
+            # files themselves can say whether the target was observed.
+            log.info("KIC %d: the folder answers 404; trying the 19 known file names",
+                     kepler_id)
+            return layout.candidate_filenames(kepler_id), True
         except ArchiveError as error:
             if self.settings.discovery == "listing":
                 raise
@@ -282,8 +410,8 @@ class HttpArchive(Archive):
             verdict = await asyncio.to_thread(atomic_write_verified, destination, body,
                                               kepler_id, _announced_size(response))
             if not verdict.ok:
-                log.warning("%s: download failed verification: %s", url, verdict.reason)
-                raise _Retry(f"download failed verification: {verdict.reason}")
+                log.warning("%s: download failed verification: %s", redact(url), verdict.reason)
+                raise _Retry(f"download failed verification: {verdict.reason}", outage=False)
             return verdict, len(body)
 
         return await self._with_retries(session, url, store)
@@ -337,6 +465,8 @@ class HttpArchive(Archive):
                 assemble_result(result, cached)
                 result.from_disk = len(cached)
                 return
+        # A download killed earlier may have left its temporary file behind.
+        await asyncio.to_thread(self.cache.remove_stale_temporaries, kepler_id)
         names, guessed = await self._discover(session, kepler_id)
         known_sizes = manifest.sizes if manifest else {}
         outcomes = await asyncio.gather(*(
@@ -369,7 +499,7 @@ class HttpArchive(Archive):
                 try:
                     verdict, _ = await self._download(session, kepler_id, filename, destination)
                 except _NotFound:
-                    return VerifyResult(False, f"{filename} is not in {self.base_url} (404)")
+                    return VerifyResult(False, f"{filename} is not in {self.description} (404)")
                 except ArchiveError as error:
                     return VerifyResult(False, str(error))
                 return verdict

@@ -46,8 +46,8 @@ LONG_CADENCE_STAMPS: dict[str, int] = {
     "2013131215648": 17,
 }
 
-LLC_NAME = re.compile(r"kplr(?P<kic>\d{9})-(?P<stamp>\d{13})_llc\.fits")
-_LIGHTKURVE_FOLDER = re.compile(r"kplr(?P<kic>\d{9})_lc(?:_Q[01]+)?")
+LLC_NAME = re.compile(r"kplr(?P<kic>[0-9]{9})-(?P<stamp>[0-9]{13})_llc\.fits")
+_LIGHTKURVE_FOLDER = re.compile(r"kplr(?P<kic>[0-9]{9})_lc(?:_Q[01]+)?")
 
 
 @dataclass(frozen=True)

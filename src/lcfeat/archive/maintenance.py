@@ -23,6 +23,7 @@ from lcfeat.archive.cache import (
     QUARANTINE_DIR,
     Cache,
     is_lcfeat_cache,
+    is_stale_temporary,
     is_temporary_name,
     quarantine_file,
 )
@@ -31,9 +32,6 @@ from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
-
-#: A temporary file younger than this may belong to a download in progress: left alone.
-STALE_TEMPORARY_SECONDS = 3600.0
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -173,11 +171,10 @@ def verify_cache(root: str | Path, repair: bool = False, progress: bool = False,
     where = _describe(root)
     report = CacheReport(root, where.kind)
     files, temporary = _walk(where.files_root)
+    # Left by a writer that is gone (killed download), or old; a young file of a running
+    # process may be a download in progress and is left alone.
     now = time.time()
-    report.stale_temporary = [
-        path for path in temporary
-        if now - path.stat().st_mtime > STALE_TEMPORARY_SECONDS
-    ]
+    report.stale_temporary = [path for path in temporary if is_stale_temporary(path, now)]
 
     def check(path: Path) -> VerifyResult:
         expected_id = layout.parse_llc_name(path.name).kepler_id

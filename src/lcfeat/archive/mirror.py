@@ -21,6 +21,7 @@ from lcfeat.archive.cache import (
     atomic_write_verified,
     is_lcfeat_cache,
 )
+from lcfeat.archive.outage import OutageMonitor
 from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.errors import ArchiveError, TargetNotFoundError
 
@@ -59,7 +60,8 @@ class LocalFolderArchive(Archive):
         return False
 
     @contextlib.asynccontextmanager
-    async def _session(self, concurrency: int) -> AsyncIterator[asyncio.Semaphore]:
+    async def _session(self, concurrency: int, outage: OutageMonitor | None = None
+                       ) -> AsyncIterator[asyncio.Semaphore]:
         # Verification reads and checksums whole files: bound the threads doing it.
         yield asyncio.Semaphore(concurrency)
 

@@ -3,14 +3,21 @@
 One module per command (`lcfeat analyze` is `lcfeat.cli.analyze`), each with a
 `register(subparsers)` that adds its parser and sets `handler`, a thin wrapper over a library
 call. Commands import what they need inside their handler, so `lcfeat --help` stays fast.
-Exit codes: `lcfeat.cli.common.EXIT_*`.
+Exit codes: `lcfeat.cli.common.EXIT_*`. No error a user can cause prints a traceback (only
+`--debug` shows them); SIGTERM stops a command as Ctrl-C does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from lcfeat.cli import (
     analyze,
@@ -57,13 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(words)
     args.argv = ["lcfeat", *words]
-    setup_logging(quiet=getattr(args, "quiet", False), log_file=getattr(args, "log_file", None),
-                  debug=args.debug)
     try:
-        return int(args.handler(args) or 0)
+        with stop_on_termination():
+            setup_logging(quiet=getattr(args, "quiet", False),
+                          log_file=getattr(args, "log_file", None), debug=args.debug)
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of the output went away (`lcfeat status | head`)
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED_TARGETS
     except ConfigurationError as exc:
         if args.debug:
             raise
@@ -77,5 +89,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         if args.debug:
             raise
-        print(f"lcfeat: error: {exc}", file=sys.stderr)
+        print(f"lcfeat: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        if args.debug:
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"lcfeat: error: unexpected {type(exc).__name__}: {_one_line(exc)} (at "
+              f"{Path(where.filename).name}:{where.lineno}; --debug shows the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILED_TARGETS
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message, cut to `limit` characters."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def stop_on_termination() -> Iterator[None]:
+    """SIGTERM (what SLURM, Kubernetes and `timeout` send) stops a command as Ctrl-C does:
+    KeyboardInterrupt, so a run commits what it finished and marks itself interrupted. A
+    repeated SIGTERM while it stops is ignored (the stop is under way)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled in the main thread
+        return
+    stopping = False
+
+    def terminate(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -39,7 +39,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     except InvalidTargetError as error:
         raise ConfigurationError(str(error)) from None
     archive = open_archive(archive_spec_from(args.archive), cache_dir_from(args.cache),
-                           concurrency=args.concurrency)
+                           concurrency=args.concurrency, check=True)
     print(f"fetching {len(kepler_ids)} targets from {archive.description}")
     failed = 0
     total_files = total_bytes = downloaded = 0

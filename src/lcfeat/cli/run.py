@@ -13,12 +13,13 @@ from lcfeat.cli.common import (
     EXIT_FAILED_TARGETS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_UNREACHABLE,
     add_db_option,
     env,
     open_store,
-    positive_float,
     positive_int,
     quality_setting,
+    seconds,
 )
 
 
@@ -41,9 +42,14 @@ def register(sub: Any) -> None:
                      help=f"concurrent downloads (default {DEFAULTS.io_concurrency})")
     run.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size,
                      help=f"targets per committed batch (default {DEFAULTS.batch_size})")
-    run.add_argument("--target-timeout", type=positive_float, default=DEFAULTS.target_timeout,
+    run.add_argument("--target-timeout", type=seconds, default=DEFAULTS.target_timeout,
                      help="seconds before a target's local worker is stopped "
                           f"(default {DEFAULTS.target_timeout:g})")
+    run.add_argument("--archive-outage-budget", type=seconds,
+                     default=DEFAULTS.archive_outage_budget,
+                     help="seconds the archive may stay unreachable, the fetching paused, "
+                          "before the run stops with exit 3 (default "
+                          f"{DEFAULTS.archive_outage_budget:g})")
     run.add_argument("--quality", default=DEFAULTS.quality,
                      help="quality mask: default (lightkurve default + rolling band), hard, "
                           "hardest, none, or an integer bitmask")
@@ -76,11 +82,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         target_timeout=args.target_timeout, quality=quality_setting(args.quality),
         force=args.force, retry_failed=args.retry_failed, label=args.label,
         executor="dask" if args.dask_scheduler else args.executor,
-        dask_scheduler=args.dask_scheduler,
+        dask_scheduler=args.dask_scheduler, archive_outage_budget=args.archive_outage_budget,
     )
     settings.feature_settings()  # an unknown --quality is a usage error, found now
-    archive = open_archive(args.archive, args.cache)
-    store = open_store(args.db)  # schema checked before any target is processed
+    # a cache that cannot be written, a host name that does not resolve: found now
+    archive = open_archive(args.archive, args.cache, check=True)
+    store = open_store(args.db, write=True)  # schema and write access checked before work
     progress, finish = _progress_reporter(len(kepler_ids), quiet=args.quiet)
     try:
         summary = run_pipeline(store, archive, args.archive or "mast", kepler_ids, settings,
@@ -92,6 +99,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         finish()
     _print_summary(summary, store)
     store.close()
+    if summary.stopped:
+        print(f"lcfeat: stopped: {summary.stopped}; every finished target is saved and the "
+              "others are pending: run the same command again to resume", file=sys.stderr)
+        return EXIT_UNREACHABLE
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if summary.failed == 0 else EXIT_FAILED_TARGETS
@@ -136,15 +147,18 @@ def _progress_reporter(total: int, quiet: bool) -> tuple[Callable[..., None], Ca
         TextColumn("[bold]lcfeat run"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}"),
         TextColumn("batch {task.fields[batch]}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+        TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("[bold yellow]{task.fields[note]}"), transient=False,
     )
-    task = bar.add_task("run", total=total, failed=0, rate="", batch=1)
+    task = bar.add_task("run", total=total, failed=0, rate="", batch=1, note="")
     bar.start()
 
     def update(outcome: Any, summary: Any) -> None:
         log_line(outcome, summary)
+        # called from the fetch thread too (the archive went away or came back)
         bar.update(task, completed=summary.processed + summary.skipped, failed=summary.failed,
-                   rate=f"{summary.rate:.2f} targets/s", batch=summary.batches_committed + 1)
+                   rate=f"{summary.rate:.2f} targets/s", batch=summary.batches_committed + 1,
+                   note=summary.archive_note)
 
     return update, bar.stop
 
@@ -157,6 +171,10 @@ def _print_summary(summary: Any, store: Any) -> None:
     print(f"  done      {summary.done}", file=out)
     print(f"  failed    {summary.failed}", file=out)
     print(f"  skipped   {summary.skipped} (already done with the same settings)", file=out)
+    pending = summary.requested - summary.skipped - summary.processed
+    if pending > 0:
+        print(f"  pending   {pending} (not processed yet: the same command resumes them)",
+              file=out)
     if summary.done:
         print(f"  features per target  {summary.features_per_target:.1f} of {N_FEATURES} valid",
               file=out)

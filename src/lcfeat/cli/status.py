@@ -7,6 +7,9 @@ from typing import Any
 
 from lcfeat.cli.common import EXIT_OK, add_db_option, open_store, positive_float
 
+#: Unfinished runs (running or abandoned) listed by `lcfeat status`.
+MAX_LISTED_RUNS = 10
+
 
 def register(sub: Any) -> None:
     from lcfeat.store.health import STALL_MINUTES
@@ -21,6 +24,7 @@ def register(sub: Any) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from lcfeat.store.health import domain_fill_rates, health_warnings
+    from lcfeat.store.provenance import load_runs
 
     store = open_store(args.db)
     status = store.status()
@@ -36,5 +40,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {domain:<12} {100 * rate:6.1f}%")
     for message in health_warnings(status, stall_minutes=args.stall_minutes):
         print(f"WARNING: {message}")
+    unfinished = load_runs(store, status="running")
+    for run in unfinished[:MAX_LISTED_RUNS]:
+        started = run["started_at"].strftime("%Y-%m-%d %H:%M UTC") if run.get(
+            "started_at") else "-"
+        print(f"run {run['run_id']} (started {started}) {run['state']}: {run['state_note']}")
+    if len(unfinished) > MAX_LISTED_RUNS:
+        print(f"... and {len(unfinished) - MAX_LISTED_RUNS} more unfinished runs "
+              "(lcfeat provenance --all)")
     store.close()
     return EXIT_OK

@@ -6,6 +6,7 @@ error, whereas a plain read raises an exception that fails only its target.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -96,6 +97,9 @@ def read_quarter(path: str | Path, quality: str | int = DEFAULT_QUALITY) -> Quar
             )
             col_name = _column(columns, "MOM_CENTR1")
             row_name = _column(columns, "MOM_CENTR2")
+            cadence_name = _column(columns, "CADENCENO")
+            cadenceno = (np.asarray(data[cadence_name], dtype=np.int64)
+                         if cadence_name else None)
             centroid_col = _float_array(data, col_name) if col_name and row_name else None
             centroid_row = _float_array(data, row_name) if col_name and row_name else None
             header = {
@@ -113,6 +117,7 @@ def read_quarter(path: str | Path, quality: str | int = DEFAULT_QUALITY) -> Quar
 
     keep = (quality_flags & bitmask) == 0
     keep &= np.isfinite(time) & np.isfinite(flux)
+    release = header.get("DATA_REL")
     return Quarter(
         quarter=int(quarter_kw),
         kepler_id=kepler_id,
@@ -123,7 +128,75 @@ def read_quarter(path: str | Path, quality: str | int = DEFAULT_QUALITY) -> Quar
         centroid_row=centroid_row[keep] if centroid_row is not None else None,
         header=header,
         n_rows=int(time.shape[0]),
+        cadenceno=cadenceno[keep] if cadenceno is not None else None,
+        all_cadenceno=cadenceno,
+        all_time=time,
+        data_release=(int(release) if isinstance(release, int | float)
+                      and not isinstance(release, bool) and np.isfinite(release) else None),
+        name=path.name,
     )
+
+
+def _cadence_keys(q: Quarter, by_number: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(keys of the kept cadences, keys of every row): CADENCENO, else the TIME's bits."""
+    if by_number and q.cadenceno is not None and q.all_cadenceno is not None:
+        return q.cadenceno, q.all_cadenceno
+    every = q.all_time if q.all_time is not None else q.time
+    return q.time.view(np.int64), every[np.isfinite(every)].view(np.int64)
+
+
+def drop_duplicate_cadences(quarters: Sequence[Quarter],
+                            kepler_id: int | None = None) -> list[Quarter]:
+    """Each cadence once: when files hold the same cadences (one quarter saved under two
+    names, or two data releases of it, as a mirror holding both releases has), the newest
+    data release (DATA_REL) keeps them and the other file loses them, with a warning.
+
+    Cadences are matched by CADENCENO (by TIME when a file has no CADENCENO). A cadence
+    the newest release masks stays masked: every row of a file claims its cadence.
+    """
+    by_number = all(q.all_cadenceno is not None for q in quarters)
+    keys = [_cadence_keys(q, by_number) for q in quarters]
+    every = np.concatenate([k[1] for k in keys]) if keys else np.empty(0, dtype=np.int64)
+    if np.unique(every).size == every.size:
+        return list(quarters)  # the usual case: no cadence twice
+    # Newest release first; among equals, the order the files were given.
+    order = sorted(range(len(quarters)),
+                   key=lambda i: (-(quarters[i].data_release if quarters[i].data_release
+                                    is not None else -1), i))
+    done: list[int] = []
+    kept: dict[int, Quarter] = {}
+    for index in order:
+        q = quarters[index]
+        kept_keys = keys[index][0]
+        repeated = np.zeros(kept_keys.size, dtype=bool)
+        for earlier in done:
+            repeated |= np.isin(kept_keys, keys[earlier][1])
+        if repeated.any():
+            first = next(quarters[e] for e in done
+                         if np.isin(kept_keys[repeated][:1], keys[e][1]).any())
+            kept_note = ("the same release: kept once" if first.data_release == q.data_release
+                         else "the newest release is kept")
+            log.warning(
+                "KIC %s: %s (Q%d, data release %s) repeats %d cadences of %s (data release "
+                "%s): %s", kepler_id if kepler_id is not None else q.kepler_id,
+                q.name or "a file", q.quarter, q.data_release, int(repeated.sum()),
+                first.name or "another file", first.data_release, kept_note)
+            q = _without(q, ~repeated)
+        done.append(index)
+        if q.time.size or not repeated.any():
+            kept[index] = q
+    return [kept[i] for i in sorted(kept)]
+
+
+def _without(q: Quarter, keep: np.ndarray) -> Quarter:
+    """The quarter with only the cadences where `keep` is True."""
+    def cut(values: np.ndarray | None) -> np.ndarray | None:
+        return values[keep] if values is not None else None
+
+    return dataclasses.replace(
+        q, time=q.time[keep], flux=q.flux[keep], flux_err=q.flux_err[keep],
+        centroid_col=cut(q.centroid_col), centroid_row=cut(q.centroid_row),
+        cadenceno=cut(q.cadenceno))
 
 
 def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
@@ -149,6 +222,7 @@ def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
             f"files of KIC {', '.join(map(str, other))} given for KIC {kepler_id}"
         )
 
+    quarters = drop_duplicate_cadences(quarters, kepler_id)
     usable: list[Quarter] = []
     skipped: list[str] = []
     for q in sorted(quarters, key=lambda q: (q.time[0] if q.time.size else np.inf, q.quarter)):
@@ -182,7 +256,10 @@ def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
                 "KIC %s: %s; centroid features will be NULL", kepler_id, centroid_reason)
 
     order = np.argsort(time, kind="stable")
-    if np.any(np.diff(order) != 1):
+    # Time strictly increases: two cadences at one instant (copies CADENCENO did not match)
+    # keep the first, so no later step divides by a zero time step.
+    order = order[np.concatenate(([True], np.diff(time[order]) > 0))]
+    if order.size != time.size or np.any(np.diff(order) != 1):
         time, flux, flux_err, quarter = time[order], flux[order], flux_err[order], quarter[order]
         if centroid_col is not None and centroid_row is not None:
             centroid_col, centroid_row = centroid_col[order], centroid_row[order]

@@ -20,6 +20,16 @@ class Quarter:
     centroid_row: np.ndarray | None
     header: dict[str, object]
     n_rows: int
+    #: CADENCENO of each kept cadence, and of every row of the file (masked ones included):
+    #: two files holding the same cadences are two copies of the same data. None when the
+    #: file has no CADENCENO column.
+    cadenceno: np.ndarray | None = None
+    all_cadenceno: np.ndarray | None = None
+    #: Every row's TIME, for files without CADENCENO.
+    all_time: np.ndarray | None = None
+    #: DATA_REL of the primary header (None if absent) and the file's name, for messages.
+    data_release: int | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)

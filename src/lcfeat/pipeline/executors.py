@@ -14,6 +14,7 @@ workers are spawned.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -155,9 +156,22 @@ def start_fork_server() -> None:
     forkserver.ensure_running()
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the process that started it dies (a SIGKILLed run
+    must not leave workers computing for nobody); elsewhere a no-op."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _worker_main(conn: Connection, work: Work, environment: dict[str, str], cwd: str) -> None:
-    # Ctrl-C goes to the whole process group; the parent alone decides how to stop.
+    # Ctrl-C goes to the whole process group, and SLURM sends SIGTERM to every process of
+    # the job: the parent alone decides how to stop, and stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
     # A worker forked from the fork server starts with the server's environment and folder,
     # those of the moment it started: take the parent's current ones, as a spawned worker would.
     if environment != os.environ:
@@ -165,16 +179,16 @@ def _worker_main(conn: Connection, work: Work, environment: dict[str, str], cwd:
         os.environ.update(environment)
     if os.getcwd() != cwd:
         os.chdir(cwd)
-    warm_up()
-    conn.send(_READY)
-    while True:
-        try:
+    try:
+        warm_up()
+        conn.send(_READY)
+        while True:
             task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is _DONE:
-            return
-        conn.send(work(task))
+            if task is _DONE:
+                return
+            conn.send(work(task))
+    except (EOFError, OSError):
+        return  # the parent is gone or closed the pipe: nobody is left to answer
 
 
 def _death_reason(exitcode: int | None) -> str:

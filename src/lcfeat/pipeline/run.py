@@ -1,8 +1,12 @@
 """`lcfeat run`: fetch (I/O thread) -> extract (worker processes) -> store (batched commits).
 
 The stages overlap and are joined by bounded queues, so memory stays flat whatever the number
-of targets. Each finished batch is committed, so an interrupted run loses at most one batch and
-the same command resumes where it stopped.
+of targets. Each finished batch is committed, and an interrupted run (Ctrl-C, SIGTERM) commits
+what it finished before it stops, so the same command resumes where it stopped.
+
+An outage of the archive pauses the fetch stage (the CPU stage finishes what it holds): the
+targets it could not fetch stay pending, never failed. When the archive stays unreachable
+past the outage budget the run stops, everything finished committed (`RunSummary.stopped`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from lcfeat.archive import OutageEvent
+from lcfeat.errors import ArchiveUnavailableError
 from lcfeat.pipeline.executors import DaskExecutor, LocalExecutor, Outcome, Task
 from lcfeat.pipeline.settings import RunSettings
 from lcfeat.store import BatchLog, DatabaseUnavailableError, Failure, Store
@@ -31,7 +37,10 @@ MAX_LISTED_FAILURES = 100
 
 
 class ArchiveLike(Protocol):
-    def iter_fetch(self, kepler_ids: list[int], concurrency: int = ...) -> Iterator[Any]: ...
+    def iter_fetch(self, kepler_ids: list[int], concurrency: int = ..., buffer: int | None = ...,
+                   outage_budget: float | None = ...,
+                   on_outage: Callable[[OutageEvent], None] | None = ...,
+                   stop: threading.Event | None = ...) -> Iterator[Any]: ...
 
 
 @dataclass
@@ -47,6 +56,10 @@ class RunSummary:
     interrupted: bool = False
     features_per_target: float = 0.0
     batches_committed: int = 0
+    #: While the archive is unreachable: "archive unreachable since HH:MM, retrying".
+    archive_note: str = ""
+    #: Why the run stopped before its end (the archive stayed unreachable), else None.
+    stopped: str | None = None
 
     @property
     def processed(self) -> int:
@@ -74,12 +87,19 @@ def plan_targets(store: Store, kepler_ids: list[int], settings: RunSettings,
     return todo, len(kepler_ids) - len(todo)
 
 
-def _fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettings,
-                 tasks: queue.Queue[Task | None], fetch_failures: queue.Queue[Outcome],
-                 stop: threading.Event) -> None:
-    """Feed verified file lists to the CPU stage; targets that cannot be fetched fail here."""
+def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettings,
+                tasks: queue.Queue[Task | None], fetch_failures: queue.Queue[Outcome],
+                stop: threading.Event, on_outage: Callable[[OutageEvent], None] | None = None,
+                archive_lost: list[ArchiveUnavailableError] | None = None) -> None:
+    """Feed verified file lists to the CPU stage; targets that cannot be fetched fail here,
+    except for an outage of the archive, which pauses the fetching instead (past its budget
+    the error goes into `archive_lost` and the unfetched targets stay pending). Always ends
+    the task stream with None, so the CPU stage never waits for nothing."""
     try:
-        for result in archive.iter_fetch(kepler_ids, concurrency=settings.io_concurrency):
+        fetched = archive.iter_fetch(kepler_ids, concurrency=settings.io_concurrency,
+                                     outage_budget=settings.archive_outage_budget,
+                                     on_outage=on_outage, stop=stop)
+        for result in fetched:
             if stop.is_set():
                 break
             if result.error or not result.paths:
@@ -96,6 +116,10 @@ def _fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSetti
                     break
                 except queue.Full:
                     continue
+    except ArchiveUnavailableError as exc:  # the budget is spent: unfetched targets stay pending
+        if archive_lost is None:
+            raise
+        archive_lost.append(exc)
     except Exception as exc:  # the archive broke as a whole: unfetched targets stay pending
         log.error("fetch stage stopped: %s", exc)
         fetch_failures.put(Outcome(-1, failure=Failure(-1, "fetch", type(exc).__name__,
@@ -154,23 +178,27 @@ class _Run:
                 return
 
     def flush(self) -> None:
-        """Commit the open batch (rows, failures, its log line) and the run record."""
+        """Commit the open batch (rows, failures, its log line) and the run record.
+
+        The batch stays open until its transaction is committed: an interruption in the
+        middle of the write (Ctrl-C, SIGTERM) leaves it to the final flush, not lost."""
         if not self.batch:
             return
-        batch, self.batch = self.batch, []
-        self.batch_number += 1
+        batch = self.batch
         rows = [o.row for o in batch if o.row is not None]
         failures = [o.failure for o in batch if o.failure is not None and o.kepler_id >= 0]
         downloads = [o.download_seconds for o in batch]
         extractions = [o.seconds for o in batch if o.row is not None]
         self.store.write_batch(
             rows, failures, self.record.run_id, self.key,
-            BatchLog(self.batch_number, self.batch_started,
+            BatchLog(self.batch_number + 1, self.batch_started,
                      avg_download_time=sum(downloads) / len(downloads),
                      avg_extraction_time=(sum(extractions) / len(extractions)
                                           if extractions else None),
                      notes=f"run {self.record.run_id}"),
         )
+        self.batch = []
+        self.batch_number += 1
         self.batch_started = datetime.now(UTC)
         self.summary.batches_committed = self.batch_number
         self.record.n_done, self.record.n_failed = self.summary.done, self.summary.failed
@@ -203,6 +231,7 @@ def _start_record(store: Store, kepler_ids: list[int], skipped: int, key: str,
         {**settings.feature_settings(), "quality": settings.quality,
          "workers": settings.workers, "batch_size": settings.batch_size,
          "io_concurrency": settings.io_concurrency, "target_timeout": settings.target_timeout,
+         "archive_outage_budget": settings.archive_outage_budget,
          "executor": settings.executor, "dask_scheduler": settings.dask_scheduler,
          "force": settings.force, "retry_failed": settings.retry_failed,
          "settings_hash": key},
@@ -245,8 +274,22 @@ def run_pipeline(
     tasks: queue.Queue[Task | None] = queue.Queue(maxsize=max(4, 2 * settings.workers))
     fetch_failures: queue.Queue[Outcome] = queue.Queue()
     stop = threading.Event()
+    archive_lost: list[ArchiveUnavailableError] = []
+
+    def on_outage(event: OutageEvent) -> None:
+        """The archive went away or came back: say so in the log and on the progress bar."""
+        if event.state == "down":
+            log.warning("%s (%s)", event.message, event.reason)
+            summary.archive_note = event.message
+        else:
+            log.warning("%s", event.message)
+            summary.archive_note = ""
+        if progress is not None:
+            progress(None, summary)
+
     fetcher = threading.Thread(
-        target=_fetch_stage, args=(archive, todo, settings, tasks, fetch_failures, stop),
+        target=fetch_stage, args=(archive, todo, settings, tasks, fetch_failures, stop,
+                                   on_outage, archive_lost),
         name="lcfeat-fetch-stage", daemon=True,
     )
     executor = executor or _executor(settings)
@@ -260,7 +303,11 @@ def run_pipeline(
         fetcher.join()
         state.take_all(fetch_failures)
         state.flush()
-        record.status = "complete"
+        if archive_lost:
+            summary.stopped = str(archive_lost[0])
+            record.status = "stopped"
+        else:
+            record.status = "complete"
     except KeyboardInterrupt:
         summary.interrupted = True
         record.status = "interrupted"

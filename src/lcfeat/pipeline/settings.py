@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
+
+from lcfeat.config import MAX_SECONDS
+from lcfeat.errors import ConfigurationError
+
+
+def check_seconds(name: str, value: float, allow_zero: bool = False) -> float:
+    """`value` if it is a finite number of seconds within (0, MAX_SECONDS], else a
+    ConfigurationError naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number of seconds, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or value > MAX_SECONDS:
+        low = ">= 0" if allow_zero else "> 0"
+        raise ConfigurationError(
+            f"{name} must be {low} and at most {MAX_SECONDS:g} s (7 days), got {value:g}")
+    return value
 
 
 @dataclass
@@ -19,6 +35,18 @@ class RunSettings:
     label: str | None = None
     executor: str = "local"
     dask_scheduler: str | None = None
+    #: How long the archive may stay unreachable before the run stops (exit 3), seconds.
+    archive_outage_budget: float = 1800.0
+
+    def __post_init__(self) -> None:
+        """Settings are checked when made, before a run starts any work."""
+        for name in ("workers", "batch_size", "io_concurrency"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.target_timeout is not None:
+            check_seconds("target_timeout", self.target_timeout)
+        check_seconds("archive_outage_budget", self.archive_outage_budget, allow_zero=True)
 
     def feature_settings(self) -> dict[str, Any]:
         """What changes feature values (the resume key): a new lcfeat version recomputes."""
@@ -29,3 +57,4 @@ class RunSettings:
 
 
 DEFAULTS = RunSettings()
+

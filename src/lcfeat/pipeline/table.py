@@ -18,7 +18,7 @@ from lcfeat.errors import InvalidTargetError
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 from lcfeat.lightcurve.sources import light_curve_files, light_curve_from
 from lcfeat.pipeline.executors import LocalExecutor, Outcome, Task, start_fork_server
-from lcfeat.pipeline.run import _fetch_stage
+from lcfeat.pipeline.run import fetch_stage
 from lcfeat.pipeline.settings import RunSettings
 from lcfeat.targets.ids import format_target_id, looks_like_kic, parse_kic
 from lcfeat.targets.lists import read_targets
@@ -135,18 +135,24 @@ def extract_table(
 
         fetch_archive = open_archive(folder or archive_spec_from(archive), cache_dir_from(cache))
 
+    archive_lost: list[Exception] = []
+
     def produce() -> None:
-        for task in ready:
-            while not stop.is_set():
-                try:
-                    tasks.put(task, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-        if fetch_archive is not None:
-            _fetch_stage(fetch_archive, to_fetch, settings, tasks, fetch_failures, stop)
-        else:
-            tasks.put(None)
+        try:
+            for task in ready:
+                while not stop.is_set():
+                    try:
+                        tasks.put(task, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            if fetch_archive is not None:
+                # It ends the stream itself, whatever happens.
+                fetch_stage(fetch_archive, to_fetch, settings, tasks, fetch_failures, stop,
+                            archive_lost=archive_lost)
+            else:
+                tasks.put(None)
 
     producer = threading.Thread(target=produce, name="lcfeat-table-sources", daemon=True)
     outcomes: list[Outcome] = []
@@ -159,6 +165,8 @@ def extract_table(
         producer.join(timeout=10)
     while not fetch_failures.empty():
         outcomes.append(fetch_failures.get_nowait())
+    if archive_lost:
+        raise archive_lost[0]
 
     rows = {o.row.target_id: o.row.to_dict() for o in outcomes if o.row is not None}
     failures: dict[str, str] = {}

@@ -350,6 +350,14 @@ def is_own_variability(cand: Candidate,
     return False
 
 
+def median_cadence(time: np.ndarray) -> float:
+    """The median time step between cadences, over positive steps only: repeated time stamps
+    must not make it zero (it divides durations). 1.0 when there is no positive step."""
+    steps = np.diff(time)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else 1.0
+
+
 def search_periodic(
     time: np.ndarray,
     y: np.ndarray,
@@ -369,7 +377,7 @@ def search_periodic(
     if sigma is None:
         sigma = robust_sigma(y)
     first: PeriodicSearch | None = None
-    cadence = float(np.median(np.diff(time))) if time.size > 1 else 1.0
+    cadence = median_cadence(time)
     cut: list[float] = []
     for _ in range(MAX_CUT_EVENTS + 1):
         result = search_detrended(time, y, sigma=sigma, max_duration=max_duration,

@@ -7,6 +7,7 @@ retried with back-off; what was committed stays committed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -33,12 +34,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
+from lcfeat.config import redact
 from lcfeat.errors import ConfigurationError, LcfeatError, SchemaMismatchError
 from lcfeat.features.extract import FeatureRow
 from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES, SCHEMA_VERSION
 from lcfeat.store.records import BatchLog, Failure
 from lcfeat.store.schema import DEPLOYED_FEATURE_METADATA, build_metadata
-from lcfeat.targets.ids import format_target_id
+from lcfeat.targets.ids import format_target_id, quoted
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,13 @@ T = TypeVar("T")
 
 #: Tables whose rows are keyed by `target_id` (upserted).
 KEYED_TABLES = ("features", "targets", "failures")
-#: Longest wait between two reconnection attempts, seconds.
+#: Longest wait between two reconnection attempts, seconds (jitter included).
 MAX_RETRY_DELAY = 30.0
+#: The URL forms lcfeat writes to, as an error message shows them.
+URL_FORMS = ("sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname "
+             "(postgres:// and postgresql+psycopg:// too)")
+#: Key of the PostgreSQL advisory lock that serialises creating and upgrading the tables.
+_SCHEMA_LOCK_KEY = 0x6C63_6665_6174  # "lcfeat"
 
 
 class DatabaseUnavailableError(LcfeatError):
@@ -103,15 +110,13 @@ class Store:
     # ---- connection -----------------------------------------------------------------------
     @classmethod
     def connect(cls, url: str, **kwargs: Any) -> Store:
+        engine = make_engine(url)
         try:
-            engine = _make_engine(url)
             with engine.connect():
                 pass
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise ConfigurationError(f"database URL {url!r} is not valid: {exc}") from None
         except (OperationalError, DBAPIError) as exc:
             raise ConfigurationError(
-                f"cannot connect to database {_redact(url)}: {exc.orig or exc}"
+                f"cannot connect to database {_redact(url)}: {_first_line(exc)}"
             ) from None
         return cls(engine, **kwargs)
 
@@ -148,8 +153,9 @@ class Store:
                         f"({reason}); every batch committed before is intact: run the same "
                         "command again to resume"
                     ) from exc
+                # jittered, and capped after the jitter: no wait is longer than documented
                 delay = min(MAX_RETRY_DELAY,
-                            self.retry_base_delay * 2 ** (attempt - 1)) * (1 + random.random())
+                            self.retry_base_delay * 2 ** (attempt - 1) * (1 + random.random()))
                 log.warning("database error while %s (%s); retry %d/%d in %.1f s",
                             what, reason, attempt, self.retry_budget - 1, delay)
                 self.engine.dispose()  # drop every pooled connection: they share the fate
@@ -162,9 +168,45 @@ class Store:
 
         Returns warnings (unknown columns, lcfeat's own columns missing). Raises
         `SchemaMismatchError` naming each missing required column with its `ALTER TABLE`,
-        and `ConfigurationError` for a database of another schema version; in both cases
-        before anything is created or written.
+        and `ConfigurationError` for a database of another schema version or one lcfeat
+        cannot create its tables in (read-only); in both cases before anything is written.
+
+        Safe when several runs start together on one database (the creation is serialised),
+        and retried like a batch when the connection is lost on the way.
         """
+        self._present.clear()
+        try:
+            warnings = self._with_retry("preparing the tables", self._prepare)
+        except DBAPIError as exc:
+            raise ConfigurationError(
+                f"cannot prepare the tables of {self.url}: {_first_line(exc)}"
+                + (" (the database is read-only)" if _is_read_only(exc) else "")
+            ) from None
+        for message in warnings:
+            log.warning(message)
+        return warnings
+
+    def check_writable(self) -> None:
+        """ConfigurationError if lcfeat cannot write to the database (a read-only file, a
+        read-only user or replica): found before a run starts, not at its first batch."""
+        meta = self.tables["lcfeat_meta"]
+
+        def action() -> None:
+            with self.engine.connect() as conn, conn.begin() as transaction:
+                # A write that changes nothing, rolled back: the database must accept it.
+                conn.execute(update(meta).where(meta.c.key == "schema_version")
+                             .values(value=meta.c.value))
+                transaction.rollback()
+
+        try:
+            self._with_retry("checking that the database can be written", action)
+        except DBAPIError as exc:
+            raise ConfigurationError(
+                f"cannot write to the database {self.url}: {_first_line(exc)}"
+                + (" (the database is read-only)" if _is_read_only(exc) else "")
+            ) from None
+
+    def _prepare(self) -> list[str]:
         self._check_version()
         inspector = inspect(self.engine)
         existing = set(inspector.get_table_names())
@@ -209,13 +251,39 @@ class Store:
                 f"(schema version {SCHEMA_VERSION}); add them with these statements or "
                 "`lcfeat db upgrade --db URL`:\n" + "\n".join(problems)
             )
-        self.metadata.create_all(self.engine, checkfirst=True)
+        if set(self.tables) - existing or self.stored_schema_version() is None:
+            self._create_tables(store_version=True)
         for name, table in self.tables.items():
             self._present.setdefault(name, {c.name for c in table.columns})
-        self._store_version_if_absent()
-        for message in warnings:
-            log.warning(message)
         return warnings
+
+    def _create_tables(self, store_version: bool, replace_version: bool = False) -> None:
+        """Create lcfeat's missing tables and record the schema version, in one transaction.
+
+        Runs starting together must not trip over each other: on PostgreSQL an advisory lock
+        makes them take turns (two CREATE TABLEs racing fail on pg_type even with IF NOT
+        EXISTS); SQLite serialises writers itself, and a table another run created between
+        the check and the creation is simply found on the next try.
+        """
+        meta = self.tables["lcfeat_meta"]
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+                    self.metadata.create_all(conn, checkfirst=True)
+                    if replace_version:
+                        conn.execute(delete(meta).where(meta.c.key == "schema_version"))
+                    if store_version or replace_version:
+                        stored = conn.execute(select(meta.c.value).where(
+                            meta.c.key == "schema_version")).scalar_one_or_none()
+                        if stored is None:
+                            conn.execute(meta.insert().values(key="schema_version",
+                                                              value=str(SCHEMA_VERSION)))
+                return
+            except DBAPIError as exc:
+                if attempt == 2 or not _created_meanwhile(exc):
+                    raise
 
     def stored_schema_version(self) -> int | None:
         """The schema version recorded in `lcfeat_meta`, or None for a database without one."""
@@ -242,12 +310,6 @@ class Store:
             f"the database {self.url} has schema version {stored}, older than this lcfeat's "
             f"{SCHEMA_VERSION}: run `lcfeat db upgrade --db URL` to migrate it"
         )
-
-    def _store_version_if_absent(self) -> None:
-        meta = self.tables["lcfeat_meta"]
-        with self.engine.begin() as conn:
-            statement = self._insert(meta).on_conflict_do_nothing(index_elements=["key"])
-            conn.execute(statement, [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
 
     def _add_column_sql(self, table_name: str, column_name: str) -> str:
         column = self.tables[table_name].c[column_name]
@@ -279,6 +341,8 @@ class Store:
                     f"CREATE UNIQUE INDEX ix_{name}_target_id ON {name} (target_id)")
         try:
             with self.engine.begin() as conn:  # all or nothing (DDL is transactional)
+                if self.dialect == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
                 for statement in statements:
                     conn.execute(text(statement))
         except DBAPIError as exc:
@@ -286,11 +350,11 @@ class Store:
                 f"could not upgrade {self.url}: {_first_line(exc)} (nothing was changed)"
             ) from None
         self._present.clear()
-        self.metadata.create_all(self.engine, checkfirst=True)
-        meta = self.tables["lcfeat_meta"]
-        with self.engine.begin() as conn:
-            conn.execute(delete(meta).where(meta.c.key == "schema_version"))
-            conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        try:
+            self._create_tables(store_version=True, replace_version=True)
+        except DBAPIError as exc:
+            raise ConfigurationError(f"could not upgrade {self.url}: {_first_line(exc)}"
+                                     ) from None
         return statements
 
     # ---- writing --------------------------------------------------------------------------
@@ -642,22 +706,48 @@ def _lcfeat_version() -> str:
     return __version__
 
 
-def _make_engine(url: str) -> Engine:
-    if url.startswith("postgres://"):  # Supabase/Heroku style
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+#: Driver-qualified dialects lcfeat writes to (the only drivers it installs).
+_SUPPORTED = {"sqlite": "sqlite", "sqlite+pysqlite": "sqlite",
+              "postgresql": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg"}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for an SQLite or PostgreSQL URL (``postgres://`` and ``postgresql://`` use
+    psycopg 3); ConfigurationError, with the accepted forms, for anything else."""
+    from sqlalchemy.engine import make_url
+
+    text_url = str(url).strip()
+    if text_url.startswith("postgres://"):  # Supabase/Heroku style
+        text_url = "postgresql://" + text_url[len("postgres://"):]
+    try:
+        parsed = make_url(text_url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigurationError(
+            f"database URL {quoted(redact(str(url)))} is not valid ({exc}): lcfeat writes to "
+            f"SQLite or PostgreSQL, {URL_FORMS}") from None
+    driver = _SUPPORTED.get(parsed.drivername)
+    if driver is None:
+        raise ConfigurationError(
+            f"lcfeat writes to SQLite or PostgreSQL, not {parsed.drivername}: give --db "
+            f"{URL_FORMS} (got {quoted(_redact(text_url))})")
+    parsed = parsed.set(drivername=driver)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("postgresql+psycopg"):
+    if driver == "postgresql+psycopg":
         # Supabase's transaction-mode pooler (port 6543) cannot keep prepared statements.
         kwargs["connect_args"] = {"prepare_threshold": None, "connect_timeout": 10}
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError, TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"database URL {quoted(_redact(text_url))} is not valid: {exc}") from None
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # a read-only database keeps its journal: reading works, writing is refused later
+            with contextlib.suppress(sqlite3.OperationalError):
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
     return engine
 
@@ -668,4 +758,20 @@ def _redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return url
+        return redact(url)
+
+
+def _is_read_only(exc: DBAPIError) -> bool:
+    """A refused write: SQLite's read-only file, PostgreSQL's read-only transaction (25006)
+    or missing privilege (42501)."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return "readonly" in str(orig) or "read-only" in str(orig)
+    return getattr(orig, "sqlstate", None) in ("25006", "42501")
+
+
+def _created_meanwhile(exc: DBAPIError) -> bool:
+    """A table (or its type) that another run created between our check and our CREATE."""
+    message = str(exc.orig or exc)
+    return "already exists" in message or getattr(exc.orig, "sqlstate", None) in (
+        "42P07", "23505")

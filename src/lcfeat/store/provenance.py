@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import platform
 import shlex
+import socket
 import subprocess
 import sys
 import uuid
@@ -18,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, update
 
+from lcfeat.config import redact
 from lcfeat.features.registry import BY_DOMAIN, SCHEMA_VERSION, registry_hash
 from lcfeat.version import __version__
 
@@ -36,6 +39,8 @@ _NOT_CONSTANTS = frozenset({"DOMAIN", "NAMES", "QUALITY_PRESETS", "EXTRA_NAMES",
                             "FEATURE_NAMES", "FLUX", "FEATURES", "EXTRAS", "SPEC", "SCALED"})
 #: Width to which the long lines of `describe_run` (settings, versions, constants) wrap.
 _WIDTH = 100
+#: A run on another machine that committed nothing for this long is probably abandoned.
+SILENT_MINUTES = 30.0
 
 
 def package_versions() -> dict[str, str]:
@@ -128,11 +133,20 @@ class RunRecord:
     @classmethod
     def start(cls, label: str | None, settings: dict[str, Any], archive: str,
               n_targets: int, argv: list[str] | None = None) -> RunRecord:
+        """A new run's record. Credentials in URLs (``--db postgresql://user:password@...``,
+        a mirror's ``?token=``) never reach it: the command, settings and archive are
+        redacted. The process (host, pid) is kept, to tell a run in progress from one that
+        was killed."""
         argv = sys.argv if argv is None else argv
-        command = " ".join(shlex.quote(a) for a in ["lcfeat", *argv[1:]])
+        command = " ".join(shlex.quote(redact(a)) for a in ["lcfeat", *argv[1:]])
         settings = {**settings, "constants": settings.get("constants", feature_constants())}
+        settings = {key: redact(value) if isinstance(value, str) else value
+                    for key, value in settings.items()}
+        environment = {**package_versions(), "host": socket.gethostname(),
+                       "pid": str(os.getpid())}
         return cls(run_id=uuid.uuid4().hex[:12], label=label, started_at=datetime.now(UTC),
-                   command=command, settings=settings, archive=archive, n_targets=n_targets)
+                   command=command, settings=settings, archive=redact(archive),
+                   n_targets=n_targets, environment=environment)
 
     def as_row(self) -> dict[str, Any]:
         row = asdict(self)
@@ -159,9 +173,11 @@ def save_run(store: Any, record: RunRecord) -> None:
     store._with_retry("saving the run record", action)
 
 
-def load_runs(store: Any, run_id: str | None = None) -> list[dict[str, Any]]:
-    """Runs newest first (those whose id starts with `run_id`, when given), each with
-    `n_rows`: how many rows of `features` it wrote that are still there."""
+def load_runs(store: Any, run_id: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
+    """Runs newest first (those whose id starts with `run_id`, or whose recorded status is
+    `status`, when given), each with `n_rows`: how many rows of `features` it wrote that
+    are still there, and `state`: its status, "abandoned" for a run whose process is gone."""
     inspector = inspect(store.engine)
     if "runs" not in inspector.get_table_names():
         return []
@@ -171,9 +187,14 @@ def load_runs(store: Any, run_id: str | None = None) -> list[dict[str, Any]]:
     query = query.order_by(runs.c.started_at.desc())
     if run_id:
         query = query.where(runs.c.run_id.startswith(run_id, autoescape=True))
+    if status:
+        query = query.where(runs.c.status == status)
     features_columns = ({c["name"] for c in inspector.get_columns("features")}
                         if "features" in inspector.get_table_names() else set())
     features = store.tables["features"]
+    log_table = store.tables["processing_log"]
+    log_columns = ({c["name"] for c in inspector.get_columns("processing_log")}
+                   if "processing_log" in inspector.get_table_names() else set())
     with store.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
         for row in rows:
@@ -181,13 +202,72 @@ def load_runs(store: Any, run_id: str | None = None) -> list[dict[str, Any]]:
                 select(func.count()).select_from(features)
                 .where(features.c.run_id == row["run_id"])).scalar_one()
                 if "run_id" in features_columns else None)
+            row["last_batch_at"] = (conn.execute(
+                select(func.max(log_table.c.completed_at))
+                .where(log_table.c.run_id == row["run_id"])).scalar_one()
+                if {"run_id", "completed_at"} <= log_columns else None)
     for row in rows:
         for key in ("settings", "environment"):
             row[key] = json.loads(row[key]) if isinstance(row.get(key), str) else {}
-        for key in ("started_at", "finished_at"):
+        for key in ("started_at", "finished_at", "last_batch_at"):
+            if isinstance(row.get(key), str):  # SQLite returns text for aggregates
+                row[key] = datetime.fromisoformat(row[key])
             if isinstance(row.get(key), datetime) and row[key].tzinfo is None:
                 row[key] = row[key].replace(tzinfo=UTC)  # SQLite keeps no zone; lcfeat writes UTC
+        row["state"], row["state_note"] = run_state(row)
     return rows
+
+
+def run_state(run: dict[str, Any], now: datetime | None = None) -> tuple[str, str]:
+    """(state, why) of a run: its recorded status, except that a run recorded as "running"
+    whose process is gone (killed, a power cut) is "abandoned". On this machine the process
+    is looked up; a run of another machine that committed nothing for SILENT_MINUTES is
+    "abandoned?" (it cannot be checked from here)."""
+    status = run.get("status") or "-"
+    if status != "running":
+        return status, ""
+    environment = run.get("environment") or {}
+    host, pid = environment.get("host"), environment.get("pid")
+    if host is None or pid is None or not str(pid).isdigit():
+        return status, ""
+    where = f"process {pid} on {host}"
+    if host == socket.gethostname():
+        if _same_process_alive(int(pid), run.get("started_at")):
+            return "running", where
+        return "abandoned", f"{where} is gone; run the same command again to resume"
+    last = run.get("last_batch_at") or run.get("started_at")
+    if last is not None:
+        silent = ((now or datetime.now(UTC)) - last).total_seconds() / 60
+        if silent > SILENT_MINUTES:
+            return "abandoned?", (f"{where}: nothing committed for {silent:.0f} min "
+                                  "(cannot be checked from this machine)")
+    return "running", where
+
+
+def _same_process_alive(pid: int, started_at: datetime | None) -> bool:
+    """Whether process `pid` exists and is the one that started the run (not a later process
+    that got the same id: it would have started after the run)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        pass  # exists (another user's), or not an id we can ask about
+    begun = _process_start_time(pid)
+    if begun is not None and started_at is not None:
+        return begun <= started_at.timestamp() + 1.0
+    return True
+
+
+def _process_start_time(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), where /proc tells (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
 
 
 def describe_run(run: dict[str, Any]) -> str:
@@ -196,8 +276,9 @@ def describe_run(run: dict[str, Any]) -> str:
     started, finished = run.get("started_at"), run.get("finished_at")
     settings = dict(run.get("settings") or {})
     constants = settings.pop("constants", {})
-    lines = [f"run {run['run_id']}  label: {run.get('label') or '-'}  "
-             f"status: {run.get('status') or '-'}"]
+    state, note = run.get("state") or run_state(run)[0], run.get("state_note") or ""
+    lines = [f"run {run['run_id']}  label: {run.get('label') or '-'}  status: {state}"
+             + (f" ({note})" if state.startswith("abandoned") and note else "")]
 
     def add(name: str, text: str) -> None:
         lines.append(f"  {name:<11} {text}")
@@ -221,8 +302,8 @@ def describe_run(run: dict[str, Any]) -> str:
     else:
         when += "  ->  not finished"
     add("time", when)
-    add("command", run.get("command") or "-")
-    add("archive", run.get("archive") or "-")
+    add("command", redact(run.get("command") or "-"))
+    add("archive", redact(run.get("archive") or "-"))
     done, failed, skipped = (run.get("n_done") or 0, run.get("n_failed") or 0,
                              run.get("n_skipped") or 0)
     add("targets", f"{run.get('n_targets') or 0} requested: {done} done, {failed} failed, "
@@ -233,13 +314,16 @@ def describe_run(run: dict[str, Any]) -> str:
     if run.get("n_rows") is not None:
         add("rows", f"{run['n_rows']} rows of the features table have run_id = "
                     f"'{run['run_id']}'")
-    add_items("settings", [f"{k}={v}" for k, v in sorted(settings.items())])
+    add_items("settings", [f"{k}={redact(str(v))}" for k, v in sorted(settings.items())])
     add("schema", f"version {run.get('schema_version')}, feature registry hash "
                   f"{run.get('registry_hash')} (`lcfeat features` lists definitions)")
     commit = run.get("git_commit")
     add("lcfeat", f"{run.get('lcfeat_version')}"
                   + (f", git commit {commit}" if commit else ", not from a git checkout"))
     environment = dict(run.get("environment") or {})
+    host, pid = environment.pop("host", None), environment.pop("pid", None)
+    if host is not None and pid is not None:
+        add("process", f"pid {pid} on {host}")
     python = environment.pop("python", None)
     add_items("software", ([f"Python {python}"] if python else [])
               + [f"{k} {v}" for k, v in sorted(environment.items())])
@@ -251,7 +335,7 @@ def describe_run(run: dict[str, Any]) -> str:
         redo = f"git checkout {commit.removesuffix('-dirty')}"
         if commit.endswith("-dirty"):
             redo += " (the tree had uncommitted changes)"
-    add("to redo", f"{redo}, then: {run.get('command')}")
+    add("to redo", f"{redo}, then: {redact(run.get('command') or '-')}")
     return "\n".join(lines)
 
 

@@ -28,6 +28,13 @@ class Failure:
     message: str
     attempts: int = 1
 
+    def __post_init__(self) -> None:
+        # Every reader shows the target beside the message (summary, log, status): a message
+        # that starts with it ("KIC n: ...", as errors of the archive and reader do) drops it.
+        prefix = f"{format_target_id(self.kepler_id)}:"
+        if self.message.startswith(prefix):
+            object.__setattr__(self, "message", self.message[len(prefix):].lstrip())
+
     @property
     def target_id(self) -> str:
         return format_target_id(self.kepler_id)

@@ -84,13 +84,18 @@ class AnalysisError(LcfeatError):
 
 
 def _engine(db_url: str):
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import ArgumentError
+    from lcfeat.store.database import make_engine
 
-    try:
-        return create_engine(db_url)
-    except (ArgumentError, ImportError) as exc:
-        raise ConfigurationError(f"--db {db_url!r} is not a usable SQLAlchemy URL: {exc}") from exc
+    return make_engine(db_url)  # the URLs lcfeat writes to; ConfigurationError otherwise
+
+
+def _sample_variance(values: np.ndarray) -> float:
+    """np.nanvar(values, ddof=1), NaN for fewer than two values instead of a warning."""
+    known = values[~np.isnan(values)]
+    if known.size < 2:
+        return math.nan
+    with np.errstate(invalid="ignore"):  # an infinite value gives NaN, as in nanvar
+        return float(np.var(known, ddof=1))
 
 
 def load_tables(db_url: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -374,10 +379,9 @@ def match_groups(covariates: pd.DataFrame, is_host: np.ndarray) -> MatchResult:
 
     values = covariates[used].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     complete = np.isfinite(values).all(axis=1)
-    pooled = np.array(
-        [math.sqrt((np.nanvar(values[is_host, j], ddof=1) + np.nanvar(values[~is_host, j], ddof=1))
-                   / 2.0) for j in range(len(used))]
-    )
+    pooled = np.array([math.sqrt((_sample_variance(values[is_host, j])
+                                  + _sample_variance(values[~is_host, j])) / 2.0)
+                       for j in range(len(used))])
     pooled[~np.isfinite(pooled) | (pooled == 0)] = 1.0
     scaled = values / pooled
     host_rows = np.flatnonzero(is_host & complete)

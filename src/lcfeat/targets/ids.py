@@ -13,7 +13,11 @@ from lcfeat.errors import InvalidTargetError
 #: KIC ids are positive and have at most nine digits (the padded width of MAST's names).
 MAX_KIC_ID = 999_999_999
 #: `3342467`, `KIC 3342467`, `kplr003342467`, `KIC_3342467`: an optional prefix, the digits.
-KIC_PATTERN = re.compile(r"^\s*(?:(?:kic|kplr)[\s_:-]*)?0*(\d{1,9})\s*$", re.IGNORECASE)
+#: ASCII digits only: `\d` and `int()` would also take full-width or Arabic-Indic digits.
+KIC_PATTERN = re.compile(r"^\s*(?:(?:kic|kplr)[\s_:-]*)?0*([0-9]{1,9})\s*$",
+                         re.IGNORECASE | re.ASCII)
+#: Longest piece of a bad value quoted back in an error message.
+MAX_QUOTED = 40
 
 
 def check_kic(kepler_id: int) -> int:
@@ -32,9 +36,16 @@ def parse_kic(text: str | int) -> int:
     match = KIC_PATTERN.match(str(text))
     if not match or int(match.group(1)) == 0:
         raise InvalidTargetError(
-            f"{text!r} is not a KIC id (expected e.g. 3342467 or 'KIC 3342467')"
+            f"{quoted(text)} is not a KIC id (expected e.g. 3342467 or 'KIC 3342467')"
         )
     return int(match.group(1))
+
+
+def quoted(value: object) -> str:
+    """`repr(value)`, cut to MAX_QUOTED characters: a 1 MB field stays out of the message."""
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED else f"{text[:MAX_QUOTED - 5]}...{text[-1]} " \
+        f"({len(str(value))} characters)"
 
 
 def looks_like_kic(text: str) -> bool:

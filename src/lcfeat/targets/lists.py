@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lcfeat.errors import InvalidTargetError
-from lcfeat.targets.ids import looks_like_kic, parse_kic
+from lcfeat.targets.ids import looks_like_kic, parse_kic, quoted
 
 #: Columns that name the target in a CSV (`kepid` is the NASA Exoplanet Archive's name).
 ID_COLUMNS = ("target_id", "kepid", "kic")
@@ -23,30 +23,89 @@ def _unique(ids: list[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _csv_reader(text: str) -> tuple[csv.DictReader[str], dict[str, str]]:
-    """Rows of a CSV (comment lines skipped) and its column names by lower-case name."""
-    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    return reader, {name.strip().lower(): name for name in reader.fieldnames or []}
+class _NumberedLines:
+    """The lines of a text that are not comments, remembering each one's line number in the
+    file, so that an error found by the CSV reader names the line a user sees."""
+
+    def __init__(self, text: str) -> None:
+        self.numbers: list[int] = []
+        self.lines: list[str] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.startswith("#"):
+                self.numbers.append(number)
+                self.lines.append(line)
+
+    def file_line(self, reader_line: int) -> int:
+        """The file's line number of the reader's (1-based) line number."""
+        if not self.numbers:
+            return 1
+        return self.numbers[min(max(reader_line, 1), len(self.numbers)) - 1]
+
+
+def _read_text(path: Path) -> str:
+    """The file as text, or InvalidTargetError naming the file (and the line of a bad byte)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidTargetError(f"{path}: cannot read the target list: "
+                                 f"{exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InvalidTargetError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); a target "
+            "list is a text or CSV file"
+        ) from None
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[dict[str, str]], dict[str, str], list[int]]:
+    """Rows of a CSV (comment lines skipped), its column names by lower-case name, and each
+    row's line number; a malformed CSV is an InvalidTargetError naming the file and line."""
+    numbered = _NumberedLines(text)
+    reader = csv.DictReader(numbered.lines)
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    try:
+        fields = {name.strip().lower(): name for name in reader.fieldnames or []}
+        for row in reader:
+            rows.append(row)
+            lines.append(numbered.file_line(reader.line_num))
+    except csv.Error as exc:
+        # the underlying reader counts the line it failed on; DictReader only finished rows
+        raise InvalidTargetError(
+            f"{path}, line {numbered.file_line(reader.reader.line_num)}: malformed CSV ({exc})"
+        ) from None
+    return rows, fields, lines
 
 
 def _id_column(fields: dict[str, str]) -> str | None:
     return fields.get("target_id") or fields.get("kepid") or fields.get("kic")
 
 
-def read_target_file(path: Path) -> list[int]:
-    """A CSV with a `target_id` or `kepid` column, or a text file with one id per line."""
-    text = path.read_text(encoding="utf-8-sig")
+def _is_csv(path: Path, text: str) -> bool:
     first = text.lstrip().splitlines()[0] if text.strip() else ""
-    if path.suffix.lower() == ".csv" or ("," in first and not looks_like_kic(first.split(",")[0])):
-        reader, fields = _csv_reader(text)
+    return path.suffix.lower() == ".csv" or ("," in first
+                                             and not looks_like_kic(first.split(",")[0]))
+
+
+def read_target_file(path: Path) -> list[int]:
+    """A CSV with a `target_id` or `kepid` column, or a text file with one id per line.
+
+    Anything malformed (not text, a broken CSV, a value that is not a KIC id) raises
+    InvalidTargetError naming the file and the line.
+    """
+    text = _read_text(path)
+    if _is_csv(path, text):
+        rows, fields, lines = _csv_rows(path, text)
         column = _id_column(fields)
         if column is None:
             raise InvalidTargetError(
                 f"{path}: CSV needs a 'target_id' or 'kepid' column, has "
-                f"{', '.join(reader.fieldnames or []) or 'none'}"
+                f"{quoted(', '.join(fields.values())) if fields else 'none'}"
             )
         ids = []
-        for line_number, row in enumerate(reader, start=2):
+        for line_number, row in zip(lines, rows, strict=True):
             value = (row.get(column) or "").strip()
             if not value:
                 continue
@@ -69,30 +128,33 @@ def read_target_file(path: Path) -> list[int]:
 
 def read_target_rows(path: Path) -> dict[int, dict[str, str]]:
     """Every column of a target CSV by KIC id, names in lower case (the id columns left out);
-    {} for a text file. A target listed twice with two labels is an error."""
-    text = path.read_text(encoding="utf-8-sig")
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    if not (path.suffix.lower() == ".csv"
-            or ("," in first and not looks_like_kic(first.split(",")[0]))):
+    {} for a text file. A target listed twice with two labels, or anything malformed, is an
+    InvalidTargetError naming the file (and the line)."""
+    text = _read_text(path)
+    if not _is_csv(path, text):
         return {}
-    reader, fields = _csv_reader(text)
+    rows, fields, lines = _csv_rows(path, text)
     column = _id_column(fields)
     if column is None:
         return {}
-    rows: dict[int, dict[str, str]] = {}
-    for row in reader:
+    out: dict[int, dict[str, str]] = {}
+    for line_number, row in zip(lines, rows, strict=True):
         value = (row.get(column) or "").strip()
         if not value:
             continue
-        kepler_id = parse_kic(value)
+        try:
+            kepler_id = parse_kic(value)
+        except InvalidTargetError as exc:
+            raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
         values = {name: (row.get(original) or "").strip() for name, original in fields.items()
                   if name not in ID_COLUMNS}
-        before = rows.get(kepler_id, {}).get("label")
+        before = out.get(kepler_id, {}).get("label")
         if before and values.get("label") and before != values["label"]:
-            raise InvalidTargetError(f"{path}: KIC {kepler_id} is listed twice, labelled "
-                                     f"{before!r} and {values['label']!r}")
-        rows.setdefault(kepler_id, values)
-    return rows
+            raise InvalidTargetError(
+                f"{path}, line {line_number}: KIC {kepler_id} is listed twice, labelled "
+                f"{quoted(before)} and {quoted(values['label'])}")
+        out.setdefault(kepler_id, values)
+    return out
 
 
 def read_target_labels(path: Path) -> dict[int, str]:
@@ -124,7 +186,7 @@ def read_targets(spec: str | Iterable[int | str]) -> TargetList:
         return TargetList(ids, source=f"{len(ids)} KIC ids")
     ids = resolve_targets(spec)
     path = Path(spec)
-    if path.is_file():
+    if is_file(spec):
         rows = read_target_rows(path)
         labels = {k: row["label"] for k, row in rows.items() if row.get("label")}
         columns = {k: {n: v for n, v in row.items() if n != "label"} for k, row in rows.items()}
@@ -136,13 +198,22 @@ def read_targets(spec: str | Iterable[int | str]) -> TargetList:
     return TargetList(ids, source=f"{len(ids)} KIC ids")
 
 
+def is_file(text: str) -> bool:
+    """Whether `text` names an existing file; False for what cannot be a path at all (too
+    long, a NUL byte) rather than an error."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_targets(spec: str) -> list[int]:
     """The KIC ids a `--targets` value names (see `lcfeat run --help`).
 
     Order: an existing file, a preset name, then comma-separated ids.
     """
     path = Path(spec)
-    if path.is_file():
+    if is_file(spec):
         ids = read_target_file(path)
         if not ids:
             raise InvalidTargetError(f"{path}: no KIC ids in the file")
@@ -155,6 +226,6 @@ def resolve_targets(spec: str) -> list[int]:
     if len(items) == 1 and not looks_like_kic(items[0]):
         presets = ", ".join(sorted(catalog.PRESETS))
         raise InvalidTargetError(
-            f"--targets {spec!r} is not a file, a preset ({presets}) or a KIC id"
+            f"--targets {quoted(spec)} is not a file, a preset ({presets}) or a KIC id"
         )
     return _unique([parse_kic(item) for item in items])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from lcfeat.errors import InvalidLightCurveFileError, NoUsableDataError
-from lcfeat.lightcurve.kepler import read_light_curve, stitch
+from lcfeat.lightcurve.files import read_light_curve, stitch
 from lcfeat.lightcurve.model import LightCurve, Quarter
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 

@@ -19,13 +19,20 @@ class RunSettings:
     label: str | None = None
     executor: str = "local"
     dask_scheduler: str | None = None
+    #: "kepler" (KIC ids, Kepler long-cadence files) or "tess" (TIC ids, TESS SPOC files)
+    mission: str = "kepler"
 
     def feature_settings(self) -> dict[str, Any]:
-        """What changes feature values (the resume key): a new lcfeat version recomputes."""
+        """What changes feature values (the resume key): a new lcfeat version recomputes.
+        A Kepler run's key is what it was before lcfeat read TESS, so it still resumes."""
         from lcfeat.lightcurve.quality import quality_bitmask
         from lcfeat.version import __version__
 
-        return {"quality_bitmask": quality_bitmask(self.quality), "lcfeat": __version__}
+        settings: dict[str, Any] = {"quality_bitmask": quality_bitmask(self.quality, self.mission),
+                                    "lcfeat": __version__}
+        if self.mission != "kepler":
+            settings["mission"] = self.mission
+        return settings
 
 
 DEFAULTS = RunSettings()

@@ -27,10 +27,12 @@ class Failure:
     error_type: str
     message: str
     attempts: int = 1
+    #: "kepler" or "tess": `kepler_id` is a KIC or a TIC id
+    mission: str = "kepler"
 
     @property
     def target_id(self) -> str:
-        return format_target_id(self.kepler_id)
+        return format_target_id(self.kepler_id, self.mission)
 
 
 @dataclass

@@ -142,7 +142,7 @@ class TessMirror(LocalMirror):
 
     def _candidate_files(self, kepler_id: int) -> list[Path]:
         folder = tess_layout.tic_folder(kepler_id)
-        files = tess_layout.tess_files_in(self.root / folder, kepler_id)
+        files = tess_layout.tess_files_in(self.root / folder, kepler_id, own_folder=True)
         for roots in self._sector_roots().values():
             for sector_root in roots:
                 files += tess_layout.tess_files_in(sector_root / folder, kepler_id)

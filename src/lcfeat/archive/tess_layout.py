@@ -52,6 +52,24 @@ _LIGHTKURVE_SPOC = re.compile(r"tess\d{13}-s\d{4}-(?P<tic>\d{16})-\d{4}-[a-z]")
 _LIGHTKURVE_FFI = re.compile(r"hlsp_tess-spoc_tess_phot_(?P<tic>\d{16})-s\d{4}_tess_v\d+_tp")
 
 
+_HLSP = re.compile(r"hlsp_([a-z0-9-]+)_", re.IGNORECASE)
+_PRODUCT_NAMES = {SPOC: "SPOC 2-minute light curve",
+                  ALERTS: "SPOC 2-minute light curve (data-alerts release)",
+                  FFI: "TESS-SPOC FFI light curve"}
+
+
+def product_of(filename: str, origin: str = "") -> str:
+    """What a TESS file is, for messages: 'SPOC 2-minute light curve', 'TASOC HLSP', ... from
+    its name (a temporary download name holds the real one), else its ORIGIN keyword."""
+    for product, pattern in _PATTERNS:
+        if pattern.search(filename):
+            return _PRODUCT_NAMES[product]
+    hlsp = _HLSP.search(filename)
+    if hlsp:
+        return f"{hlsp.group(1).upper()} HLSP"
+    return f"TESS light curve from {origin}" if origin else "TESS light curve"
+
+
 @dataclass(frozen=True)
 class TessName:
     """A parsed TESS light-curve file name."""
@@ -120,18 +138,27 @@ def lightkurve_folder_tic(folder_name: str) -> int | None:
     return int(match["tic"]) if match else None
 
 
-def tess_files_in(folder: Path, tic_id: int) -> list[Path]:
-    """The star's TESS light-curve files directly inside `folder` (none if it is missing)."""
+def tess_files_in(folder: Path, tic_id: int, own_folder: bool = False) -> list[Path]:
+    """The star's TESS light-curve files directly inside `folder` (none if it is missing):
+    those whose SPOC name carries its TIC id; in the star's `own_folder` (lcfeat's layout),
+    every ``*.fits`` file, so that another product put there fails the star with a reason
+    rather than being passed over."""
     try:
         entries = sorted(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return []
     return [path for path in entries
-            if (parsed := parse_tess_name(path.name)) and parsed.tic_id == tic_id]
+            if ((parsed := parse_tess_name(path.name)) and parsed.tic_id == tic_id)
+            or (own_folder and path.suffix == ".fits" and parse_tess_name(path.name) is None
+                and not path.name.startswith("."))]
 
 
 def targets_in_folder(root: Path) -> list[int]:
-    """Every TIC id with a light-curve file in a TESS folder: lcfeat's layout
-    (TTTT/TTTT/TTTT/TTTT/...), MAST's trees below the root, or any depth."""
-    names = (parse_tess_name(path.name) for path in Path(root).rglob("*_lc.fits"))
-    return sorted({name.tic_id for name in names if name is not None})
+    """Every TIC id with a light-curve file in a TESS folder: a SPOC name at any depth
+    (MAST's trees below the root), or any FITS file in lcfeat's layout (TTTT/TTTT/TTTT/TTTT/)."""
+    root = Path(root)
+    names = (parse_tess_name(path.name) for path in root.rglob("*_lc.fits"))
+    ids = {name.tic_id for name in names if name is not None}
+    for path in root.glob("[0-9]" * 4 + ("/" + "[0-9]" * 4) * 3 + "/*.fits"):
+        ids.add(int("".join(path.parent.relative_to(root).parts)))
+    return sorted(ids)

@@ -17,6 +17,7 @@ from pathlib import Path
 from astropy.io import fits
 
 from lcfeat.archive.checksum import FitsStructureError, checksum_problems, hdu_spans
+from lcfeat.archive.tess_layout import product_of
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,11 @@ def _header_int(header: fits.Header, keyword: str) -> int | None:
 
 
 def verify_bytes(raw: bytes, expected_kepler_id: int | None = None,
-                 expected_size: int | None = None, mission: str = "kepler") -> VerifyResult:
+                 expected_size: int | None = None, mission: str = "kepler",
+                 name: str = "") -> VerifyResult:
     """Verify the bytes of a whole light-curve file of `mission` (see the module docstring);
-    `expected_kepler_id` is a TIC id for TESS."""
+    `expected_kepler_id` is a TIC id for TESS, and the file's `name` names its product in a
+    TESS verdict."""
     size = len(raw)
     if expected_size is not None and size != expected_size:
         return _fail(f"size is {size} bytes, expected {expected_size} (incomplete copy)", size)
@@ -66,7 +69,7 @@ def verify_bytes(raw: bytes, expected_kepler_id: int | None = None,
             warnings.simplefilter("ignore")
             with fits.open(io.BytesIO(raw), memmap=False, lazy_load_hdus=False) as hdul:
                 if mission == "tess":
-                    return _check_tess_headers(hdul, expected_kepler_id, size)
+                    return _check_tess_headers(hdul, expected_kepler_id, size, name)
                 return _check_headers(hdul, expected_kepler_id, size)
     except (OSError, ValueError, TypeError, KeyError, IndexError) as error:
         return _fail(f"unreadable FITS: {type(error).__name__}: {error}", size)
@@ -111,11 +114,21 @@ def _check_table(hdul: fits.HDUList, kepler_id: int, quarter: int, size: int) ->
 
 
 def _check_tess_headers(hdul: fits.HDUList, expected_tic_id: int | None,
-                        size: int) -> VerifyResult:
+                        size: int, name: str) -> VerifyResult:
     primary = hdul[0].header
     telescope = str(primary.get("TELESCOP", "")).strip()
     if telescope != "TESS":
         return _fail(f"not a TESS file (TELESCOP = {telescope or 'missing'!r})", size)
+    table = next((hdu for hdu in hdul if hdu.name == "LIGHTCURVE"), None)
+    columns = set()
+    if isinstance(table, fits.BinTableHDU):
+        header = table.header
+        columns = {str(header.get(f"TTYPE{i}", "")).strip()
+                   for i in range(1, header["TFIELDS"] + 1)}
+    if "PDCSAP_FLUX" not in columns:
+        product = product_of(name, str(primary.get("ORIGIN", "")).strip())
+        return _fail(f"{product} without a PDCSAP_FLUX column: lcfeat reads SPOC light curves "
+                     "(2-minute tess*_lc.fits, TESS-SPOC FFI hlsp_tess-spoc_*_lc.fits)", size)
     tic_id = _header_int(primary, "TICID")
     if tic_id is None:
         return _fail("no integer TICID keyword in the primary header", size)
@@ -134,4 +147,4 @@ def verify_file(path: str | Path, expected_kepler_id: int | None = None,
         raw = Path(path).read_bytes()
     except OSError as error:
         return _fail(f"cannot read: {error.strerror or error}", 0)
-    return verify_bytes(raw, expected_kepler_id, expected_size, mission)
+    return verify_bytes(raw, expected_kepler_id, expected_size, mission, Path(path).name)

@@ -119,15 +119,18 @@ def bin_for_search(time: np.ndarray, flux: np.ndarray,
     return binned_time[full], binned_flux[full]
 
 
-def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) -> TransitSearch:
-    """Search a normalised light curve (flux around 1) for a periodic transit; a fast
-    cadence is binned first (`bin_for_search`).
+def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
+                    bin_width: float | None = SEARCH_BIN_D) -> TransitSearch:
+    """Search a normalised light curve (flux around 1) for a periodic transit; a cadence
+    faster than `bin_width` / 2 is binned to it first (`bin_for_search`; None: never).
 
     Raises NotSearchableError when the light curve cannot hold a search (too few cadences,
     too short or too long a baseline, constant flux)."""
     time, flux = finite_cadences(time, flux)
     physical = (flux > PHYSICAL_FLUX[0]) & (flux < PHYSICAL_FLUX[1])
-    time, flux = bin_for_search(time[physical], flux[physical])
+    time, flux = time[physical], flux[physical]
+    if bin_width is not None:
+        time, flux = bin_for_search(time, flux, bin_width)
     baseline = float(time[-1] - time[0]) if time.size else 0.0
     if time.size < MIN_POINTS or baseline <= MIN_BASELINE_D:
         raise NotSearchableError(

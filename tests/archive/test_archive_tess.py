@@ -229,3 +229,23 @@ def test_settings_are_kept(tess_server, tmp_path):
     archive = TessHttpArchive(tess_server.url, Cache(tmp_path, mission="tess"), slow)
     assert archive.fetch_one(F_STAR).ok
     assert tess_server.max_active == 1
+
+
+def test_cache_verify_repairs_a_tess_cache(tess_server, tmp_path, capsys):
+    from lcfeat.archive import verify_cache
+    from lcfeat.cli import main
+
+    cache_root = tmp_path / "cache"
+    assert http_archive(tess_server, cache_root).fetch_one(WASP_126).ok
+    cached = next((cache_root / str(tess_layout.tic_folder(WASP_126))).glob("*.fits"))
+    damaged = bytearray(cached.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    cached.write_bytes(bytes(damaged))
+    assert main(["cache", "verify", "--mission", "tess", "--cache", str(cache_root),
+                 "--no-progress"]) == 1
+    assert "1 bad" in capsys.readouterr().out
+    report = verify_cache(cache_root, repair=True, mission="tess",
+                          archive=TessMirror(TESS_ARCHIVE))
+    assert report.ok and report.refetched == [cached]
+    assert_cache_holds_the_originals(cache_root)
+    assert verify_cache(cache_root, mission="tess").good == 1

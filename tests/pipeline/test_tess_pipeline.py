@@ -142,3 +142,14 @@ def test_run_from_mast_layout_over_http(tmp_path, capsys):
     rows = _table(db, "features")
     assert rows[f"TIC {WASP_126}"]["transit_bls_period"] == pytest.approx(3.2888, rel=1e-3)
     assert (tmp_path / "cache" / str(tess_layout.tic_folder(PI_MEN))).is_dir()
+
+
+def test_extract_table_takes_tess_stars_beside_kepler_ones():
+    import lcfeat
+
+    table = lcfeat.extract_table(
+        [sector_files(WASP_126), quarter_files(11904151), str(sector_files(L_98_59)[0])],
+        workers=2)
+    assert list(table.index) == [f"TIC {WASP_126}", "KIC 11904151", f"TIC {L_98_59}"]
+    assert table.loc[f"TIC {WASP_126}", "transit_bls_period"] == pytest.approx(3.2888, rel=1e-3)
+    assert not table.attrs["failures"]

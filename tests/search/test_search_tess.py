@@ -125,3 +125,33 @@ def test_one_to_many_sectors_with_their_gaps(offsets, period):
     longest = min(PERIOD_MAX_D, baseline / (MIN_TRANSITS - 1))
     assert found.periods.max() == pytest.approx(longest, rel=0.02)
     assert found.periods.min() == pytest.approx(0.5, rel=0.02)
+
+
+def test_a_full_frame_image_sector_stitched_with_a_2_minute_one_is_searched_too(tmp_path):
+    """pi Men's 30-minute TESS-SPOC light curve moved 55 orbits of pi Men c on (as a later
+    sector observed in full-frame images only) beside its 2-minute sector: the 30-minute
+    cadences are kept as they are, the 2-minute ones binned, and the planet's transits in
+    both sectors make the candidate."""
+    import shutil
+
+    from astropy.io import fits
+
+    ffi, two_minute = sector_files(PI_MEN)
+    later = tmp_path / ffi.name.replace("-s0001", "-s0013")
+    shutil.copy(ffi, later)
+    shift = 55 * PUBLISHED[PI_MEN][0]
+    with fits.open(later, mode="update", memmap=False) as hdul:
+        hdul[0].header["SECTOR"] = 13
+        hdul["LIGHTCURVE"].data["TIME"] += shift
+    lc = read_light_curve([two_minute, later])
+    assert lc.quarters == (1, 13)
+    time, flux = _prepared(lc)
+    binned_time, _ = bin_for_search(time, flux)
+    slow = time[time > time[0] + shift / 2]
+    np.testing.assert_array_equal(binned_time[binned_time > time[0] + shift / 2], slow)
+    found = search_transits(time, flux)
+    assert _close(found.candidate.period, PUBLISHED[PI_MEN][0])
+    in_later_sector = found.time > time[0] + shift / 2
+    phase = ((found.time - found.candidate.epoch) / found.candidate.period + 0.5) % 1.0 - 0.5
+    in_transit = np.abs(phase * found.candidate.period) < 0.5 * found.candidate.duration
+    assert np.count_nonzero(in_transit & in_later_sector) >= 10

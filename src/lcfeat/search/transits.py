@@ -25,7 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcfeat.lightcurve.robust import finite_cadences, median_cadence, robust_sigma
+from lcfeat.lightcurve.robust import (
+    finite_cadences,
+    median_cadence,
+    robust_sigma,
+    segment_bounds,
+)
 from lcfeat.search.core import Candidate, PeriodicSearch, SearchResult, search_periodic
 from lcfeat.search.detrend import (
     TREND_WINDOW_D,
@@ -103,20 +108,33 @@ class TransitSearch:
 
 def bin_for_search(time: np.ndarray, flux: np.ndarray,
                    width: float = SEARCH_BIN_D) -> tuple[np.ndarray, np.ndarray]:
-    """The light curve itself when its cadence is longer than width / 2 (Kepler, 10- and
-    30-minute full-frame images); else its mean time and flux in consecutive bins of `width`
-    days counted from the first cadence, each bin holding at least half the cadences it can
-    (a bin cut by a gap or a masked stretch would be noisier than the rest)."""
-    cadence = median_cadence(time)
-    if not (np.isfinite(cadence) and 0 < cadence <= 0.5 * width):
+    """The light curve itself when no stretch of it is sampled faster than every width / 2
+    (Kepler, 10- and 30-minute full-frame images); else each such stretch (a continuous
+    segment, split at gaps over SEGMENT_GAP_DAYS, whose median step is that fast) averaged in
+    consecutive bins of `width` days counted from its first cadence (mean time, mean flux),
+    each bin holding at least half the cadences it can (a bin cut by a gap or a masked
+    stretch would be noisier than the rest). Slower segments (a sector observed only in
+    full-frame images, stitched with 2-minute ones) are kept as they are."""
+    bounds = segment_bounds(time)
+    pieces_time, pieces_flux = [], []
+    binned_any = False
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        t, f = time[a:b], flux[a:b]
+        cadence = median_cadence(t)
+        if not (np.isfinite(cadence) and 0 < cadence <= 0.5 * width):
+            pieces_time.append(t)
+            pieces_flux.append(f)
+            continue
+        binned_any = True
+        index = np.floor((t - t[0]) / width).astype(np.int64)
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(index)) + 1))
+        counts = np.diff(np.append(starts, t.size))
+        full = counts >= max(1, int(round(width / cadence)) // 2)
+        pieces_time.append((np.add.reduceat(t, starts) / counts)[full])
+        pieces_flux.append((np.add.reduceat(f, starts) / counts)[full])
+    if not binned_any:
         return time, flux
-    index = np.floor((time - time[0]) / width).astype(np.int64)
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(index)) + 1))
-    counts = np.diff(np.append(starts, time.size))
-    full = counts >= max(1, int(round(width / cadence)) // 2)
-    binned_time = np.add.reduceat(time, starts) / counts
-    binned_flux = np.add.reduceat(flux, starts) / counts
-    return binned_time[full], binned_flux[full]
+    return np.concatenate(pieces_time), np.concatenate(pieces_flux)
 
 
 def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,

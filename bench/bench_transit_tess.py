@@ -101,7 +101,7 @@ def main() -> int:
     print(f"start: {load()} on {os.cpu_count()} CPUs; one thread, as a pipeline worker")
 
     print("\n1. the whole search, 2-minute data binned to 10 minutes (lcfeat) and unbinned:")
-    print(f"{'star':<24}{'binned CPU s':>13}{'unbinned':>10}{'speed-up':>9}   "
+    print(f"{'star':<32}{'binned CPU s':>13}{'unbinned':>10}{'speed-up':>9}   "
           f"{'period binned / unbinned (published)':<40}{'SNR binned / unbinned':>22}")
     for tic, (name, published) in STARS.items():
         prepared = Prepared(read_light_curve(files(tic)))
@@ -112,7 +112,7 @@ def main() -> int:
                                max(1, args.repeats // 2))
         b, u = binned.candidate, full.candidate
         known = f" ({published:.4f})" if published else ""
-        print(f"{f'TIC {tic} {name}':<24}{cpu_b:>13.3f}{cpu_u:>10.3f}{cpu_u / cpu_b:>8.0f}x   "
+        print(f"{f'TIC {tic} {name}':<32}{cpu_b:>13.3f}{cpu_u:>10.3f}{cpu_u / cpu_b:>8.0f}x   "
               f"{f'{b.period:.4f} / {u.period:.4f}{known}':<40}"
               f"{f'{b.snr:.1f} / {u.snr:.1f}':>22}")
 

@@ -3,8 +3,8 @@ uses, in one place: when the package is reorganised, re-point these imports and 
 
 - `read_light_curve`, `LightCurve`: read quarter files (lightkurve's default quality mask,
   per-quarter median normalisation) and hold the stitched light curve.
-- `KNOWN_SIGNALS`: ephemerides of the bundled stars' own transits, pulses and occultations,
-  masked before their flux becomes noise.
+- `KNOWN_SIGNALS`, `KnownSignal`: ephemerides of the bundled stars' own transits, pulses and
+  occultations, masked before their flux becomes noise.
 - `extract_features`: all 63 features of one light curve (a FeatureRow with `.values`,
   `.extras`, `.domain_seconds`).
 - `configure_worker_process`: one thread per process, as the pipeline's workers.
@@ -18,10 +18,11 @@ from lcfeat.lightcurve import LightCurve, read_light_curve
 from lcfeat.pipeline.executors import configure_worker_process
 from lcfeat.search.detrend import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
 from lcfeat.search.grid import plan_ffa
-from lcfeat.study.injection import KNOWN_SIGNALS
+from lcfeat.study.injection import KNOWN_SIGNALS, KnownSignal
 
 __all__ = [
     "KNOWN_SIGNALS",
+    "KnownSignal",
     "PREWHITEN_CHUNK_D",
     "TREND_WINDOWS_D",
     "LightCurve",

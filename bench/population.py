@@ -1,7 +1,9 @@
-"""A synthetic population of Kepler long-cadence light curves made from the bundled real files.
+"""A synthetic population of Kepler long-cadence light curves made from the bundled real files,
+and of TESS 2-minute light curves made from the bundled real TESS files.
 
 Every star is deterministic given (seed, kind, index): `make_star(kind, index, seed)`. Nothing
-outside the repository is read: the real material is `data/archive/` (MAST layout).
+outside the repository is read: the real material is `data/archive/` (MAST layout) and
+`data/tess/` (lcfeat's TESS layout). The TESS kinds are described at the end.
 
 Time stamps
     Full-length kinds use the 64,843 real time stamps of KOI-3278 (KIC 3342467, quarters
@@ -101,6 +103,24 @@ applied to the noise the generator knows; for white noise it is depth x sqrt(N_i
 The flux is built as (1 - spots) x (1 + flares) x contact binary x planet or eclipses + noise
 (+ granulation and oscillations), then divided by its median in each quarter (as the
 archive's light curves are).
+
+TESS kinds (appended to KINDS, so the Kepler kinds' stars and numbers are unchanged)
+    Time stamps: the 18,264 real 2-minute stamps of pi Mensae's sector 1 (TIC 261136679,
+    BTJD 1325.3-1353.2, its mid-sector downlink gap included) after lightkurve's default
+    TESS quality mask, repeated once per sector TESS_SECTOR_SPACING_D (28.8 d, sector 1 to
+    sector 2) apart, with those sectors' numbers; real PDCSAP_FLUX_ERR shape and MOM_CENTR1/2.
+    Noise (real): the 2-minute flux of pi Mensae (Tmag 5.1, pi Men c cut), WASP-126 (Tmag
+    10.6, WASP-126 b cut) and the F star TIC 38843964 (Tmag 9.9), made noise series as the
+    Kepler sources are (steps 1, 2, 4, 5; the high-pass window is 1 d = 720 cadences), and
+    block-bootstrapped in blocks of TESS_BLOCK_CADENCES (1,411 cadences, 1.96 d as for
+    Kepler); per-cadence level log-uniform in TESS_NOISE_PPM (150-3000 ppm).
+    tess_sector    one sector of weak spots (rotation LU 2-30 d, semi-amplitude LU
+                   0.02-0.2%), as short_quarter.
+    tess_sectors   the same over two or three consecutive sectors; for half of the stars the
+                   last sector comes a year later (TESS_YEAR_SECTORS sectors on: the field
+                   seen again), a gap of about 350 days.
+    Planets as above (2/3 of the stars), integrated over the 2-minute exposure, periods 0.5 d
+    to 90% of a third of the baseline (at most 100 d), at least three transits with data.
 """
 
 from __future__ import annotations
@@ -114,10 +134,11 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from lcfeat_imports import KNOWN_SIGNALS, LightCurve, read_light_curve
+from lcfeat_imports import KNOWN_SIGNALS, KnownSignal, LightCurve, read_light_curve
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHIVE = ROOT / "data" / "archive"
+TESS_ARCHIVE = ROOT / "data" / "tess"
 
 KINDS = (
     "quiet",
@@ -128,8 +149,11 @@ KINDS = (
     "contact_eb",
     "short_quarter",
     "short_10d",
+    "tess_sector",
+    "tess_sectors",
 )
 FULL_LENGTH_KINDS = KINDS[:6]
+TESS_KINDS = ("tess_sector", "tess_sectors")
 
 #: Kepler long cadence (days) and its exposure (29.4 min).
 CADENCE_D = 0.0204340
@@ -137,6 +161,25 @@ EXPOSURE_D = 0.0204340
 TIME_TEMPLATE_KIC = 3342467
 NOISE_SOURCE_KICS = (3342467, 11904151, 10001893)
 PULSATING_KIC = 10001893
+
+#: TESS 2-minute cadence and exposure (days); the real material of the TESS kinds.
+TESS_CADENCE_D = 2.0 / 1440.0
+TESS_EXPOSURE_D = 2.0 / 1440.0
+TESS_TIME_TEMPLATE_TIC = 261136679
+TESS_NOISE_SOURCE_TICS = (261136679, 25155310, 38843964)
+TESS_NOISE_PPM = (150.0, 3000.0)
+#: Sector 1 to sector 2 (days, first cadences); a field seen again a year later.
+TESS_SECTOR_SPACING_D = 28.81
+TESS_YEAR_SECTORS = 13
+TESS_HIGHPASS_CADENCES = 720
+TESS_BLOCK_CADENCES = 1411
+#: The bundled TESS stars' own transits, cut before their flux becomes noise: pi Men c
+#: (Huang et al. 2018: P = 6.2679 d, T0 = BJD 2458325.5034 = BTJD 1325.5034) and WASP-126 b
+#: (Maxted et al. 2016: P = 3.28880 d; the epoch fitted on the bundled sector).
+TESS_KNOWN_SIGNALS: dict[int, tuple[KnownSignal, ...]] = {
+    261136679: (KnownSignal("pi Men c", 6.2679, 1325.5034, 0.15),),
+    25155310: (KnownSignal("WASP-126 b", 3.28880, 1327.5212, 0.15),),
+}
 
 HIGHPASS_CADENCES = 49
 SEGMENT_GAP_D = 0.5
@@ -246,20 +289,22 @@ def quarter_files(kepler_id: int, archive: Path = ARCHIVE) -> list[Path]:
 def without_known_signals(lc: LightCurve) -> tuple[np.ndarray, np.ndarray]:
     """(time, flux) of `lc` without the cadences of its KNOWN_SIGNALS events."""
     keep = np.ones(lc.n_points, dtype=bool)
-    for signal in KNOWN_SIGNALS.get(lc.kepler_id, ()):
+    known = TESS_KNOWN_SIGNALS if lc.mission == "tess" else KNOWN_SIGNALS
+    for signal in known.get(lc.kepler_id, ()):
         phase = (lc.time - signal.epoch + 0.5 * signal.period) % signal.period
         keep &= np.abs(phase - 0.5 * signal.period) > signal.half_width
     return lc.time[keep], lc.flux[keep]
 
 
-def highpass(time: np.ndarray, flux: np.ndarray) -> np.ndarray:
-    """flux / running median over HIGHPASS_CADENCES - 1, segment by segment."""
+def highpass(time: np.ndarray, flux: np.ndarray, cadences: int = HIGHPASS_CADENCES
+             ) -> np.ndarray:
+    """flux / running median over `cadences` (1 d) - 1, segment by segment."""
     from scipy.ndimage import median_filter
 
     bounds = segment_starts(time)
     out = np.empty_like(flux)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        size = min(HIGHPASS_CADENCES, b - a)
+        size = min(cadences, b - a)
         out[a:b] = flux[a:b] / median_filter(flux[a:b], size=size, mode="nearest") - 1.0
     return out
 
@@ -289,15 +334,17 @@ def remove_pulsations(time: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def noise_source(lc: LightCurve) -> NoiseSource:
     """The unit-sigma noise series of a real star (module documentation, steps 1-5)."""
+    tess = lc.mission == "tess"
+    block = TESS_BLOCK_CADENCES if tess else BLOCK_CADENCES
     time, flux = without_known_signals(lc)
-    y = highpass(time, flux)
-    if lc.kepler_id == PULSATING_KIC:
+    y = highpass(time, flux, TESS_HIGHPASS_CADENCES if tess else HIGHPASS_CADENCES)
+    if lc.kepler_id == PULSATING_KIC and not tess:
         y = remove_pulsations(time, y)
     keep = distance_to_edge(time) > EDGE_DROP_D
     time, y = time[keep], y[keep] / robust_std(y[keep])
     bounds = segment_starts(time)
-    starts = [np.arange(a, b - BLOCK_CADENCES + 1)
-              for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a >= BLOCK_CADENCES]
+    starts = [np.arange(a, b - block + 1)
+              for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a >= block]
     return NoiseSource(lc.kepler_id, y, np.concatenate(starts))
 
 
@@ -324,12 +371,40 @@ def load_templates(archive: Path = ARCHIVE) -> Templates:
     )
 
 
-def resampled_noise(rng: np.random.Generator, source: NoiseSource, n: int) -> np.ndarray:
+def resampled_noise(rng: np.random.Generator, source: NoiseSource, n: int,
+                    block: int = BLOCK_CADENCES) -> np.ndarray:
     """`n` cadences of unit-sigma real noise: random blocks of the source laid end to end."""
-    n_blocks = -(-n // BLOCK_CADENCES)
+    n_blocks = -(-n // block)
     starts = rng.choice(source.block_starts, size=n_blocks)
-    index = starts[:, None] + np.arange(BLOCK_CADENCES)
+    index = starts[:, None] + np.arange(block)
     return source.values[index].ravel()[:n]
+
+
+def sector_files(tic_id: int, archive: Path = TESS_ARCHIVE) -> list[Path]:
+    """A bundled TESS star's 2-minute light curve (lcfeat's TESS layout)."""
+    padded = f"{tic_id:016d}"
+    folder = archive.joinpath(padded[0:4], padded[4:8], padded[8:12], padded[12:16])
+    return sorted(p for p in folder.glob("*.fits") if "tess-spoc" not in p.name)
+
+
+@cache
+def load_tess_templates(archive: Path = TESS_ARCHIVE) -> Templates:
+    """The real material of the TESS kinds: one sector's stamps, errors, centroids and the
+    noise sources (module documentation)."""
+    template = read_light_curve(sector_files(TESS_TIME_TEMPLATE_TIC, archive))
+    sources = tuple(
+        noise_source(template if tic == TESS_TIME_TEMPLATE_TIC
+                     else read_light_curve(sector_files(tic, archive)))
+        for tic in TESS_NOISE_SOURCE_TICS
+    )
+    return Templates(
+        time=template.time,
+        quarter=template.quarter,
+        flux_err_shape=template.flux_err / np.median(template.flux_err),
+        centroid_col=template.centroid_col,
+        centroid_row=template.centroid_row,
+        noise_sources=sources,
+    )
 
 
 # --- stellar signals -----------------------------------------------------------------------
@@ -511,14 +586,15 @@ def total_duration(period: float, rp: float, a_rs: float, impact: float) -> floa
 
 
 def batman_transit(
-    time: np.ndarray, period: float, epoch: float, rp: float, a_rs: float, impact: float
+    time: np.ndarray, period: float, epoch: float, rp: float, a_rs: float, impact: float,
+    exposure: float = EXPOSURE_D,
 ) -> np.ndarray:
     """Limb-darkened transit (1 out of transit) by batman, integrated over the exposure;
     only cadences within a duration of a transit are computed."""
     import batman
 
     model = np.ones(time.size)
-    half = 0.5 * total_duration(period, rp, a_rs, impact) + EXPOSURE_D
+    half = 0.5 * total_duration(period, rp, a_rs, impact) + exposure
     phase = (time - epoch + 0.5 * period) % period - 0.5 * period
     near = np.abs(phase) < half
     if not near.any():
@@ -529,7 +605,7 @@ def batman_transit(
     params.ecc, params.w = 0.0, 90.0
     params.u, params.limb_dark = list(LIMB_DARKENING), "quadratic"
     model[near] = batman.TransitModel(
-        params, time[near], supersample_factor=SUPERSAMPLE, exp_time=EXPOSURE_D
+        params, time[near], supersample_factor=SUPERSAMPLE, exp_time=exposure
     ).light_curve(params)
     return model
 
@@ -543,26 +619,27 @@ def block_noise(noise: np.ndarray, n_cadences: int) -> float:
     return robust_std(noise[:usable].reshape(-1, n_cadences).mean(axis=1))
 
 
-def box_snr(deficit: np.ndarray, noise: np.ndarray, duration: float) -> tuple[float, float]:
+def box_snr(deficit: np.ndarray, noise: np.ndarray, duration: float,
+            cadence: float = CADENCE_D) -> tuple[float, float]:
     """(box SNR against the noise at `duration`, white-noise SNR): module documentation."""
     dimmed = deficit > 0
     n_in = int(dimmed.sum())
     if n_in == 0:
         return 0.0, 0.0
     depth = float(deficit[dimmed].mean())
-    n_duration = max(1, int(round(duration / CADENCE_D)))
+    n_duration = max(1, int(round(duration / cadence)))
     snr = depth * math.sqrt(n_in / n_duration) / block_noise(noise, n_duration)
     return snr, depth * math.sqrt(n_in) / robust_std(noise)
 
 
 def transits_with_data(time: np.ndarray, period: float, epoch: float, duration: float,
-                       searchable: np.ndarray) -> int:
+                       searchable: np.ndarray, cadence: float = CADENCE_D) -> int:
     """Transits with at least half their cadences among the `searchable` ones."""
     t = time[searchable]
     number = np.round((t - epoch) / period)
     inside = np.abs(t - epoch - number * period) < 0.5 * duration
     counts = np.bincount((number[inside] - number.min()).astype(np.int64))
-    return int(np.count_nonzero(counts >= 0.5 * duration / CADENCE_D))
+    return int(np.count_nonzero(counts >= 0.5 * duration / cadence))
 
 
 @dataclass(frozen=True)
@@ -604,12 +681,13 @@ class Signal:
 def draw_ephemeris(
     rng: np.random.Generator, time: np.ndarray, period_range: tuple[float, float],
     duration_of: Callable[[float], float], searchable: np.ndarray, tries: int = 100,
+    cadence: float = CADENCE_D,
 ) -> tuple[float, float, int]:
     """(period, epoch, transits with data) with at least MIN_TRANSITS_WITH_DATA transits."""
     for _ in range(tries):
         period = log_uniform(rng, *period_range)
         epoch = float(time[0]) + rng.uniform(0.0, period)
-        n = transits_with_data(time, period, epoch, duration_of(period), searchable)
+        n = transits_with_data(time, period, epoch, duration_of(period), searchable, cadence)
         if n >= MIN_TRANSITS_WITH_DATA:
             return period, epoch, n
     raise RuntimeError("no ephemeris with enough transits in the data")
@@ -617,7 +695,8 @@ def draw_ephemeris(
 
 def planet(
     rng: np.random.Generator, time: np.ndarray, noise: np.ndarray,
-    period_range: tuple[float, float],
+    period_range: tuple[float, float], cadence: float = CADENCE_D,
+    exposure: float = EXPOSURE_D,
 ) -> tuple[np.ndarray, Signal]:
     """A batman planet of a Sun-like star at a box SNR drawn in SNR_RANGE."""
     impact = rng.uniform(0.0, IMPACT_MAX)
@@ -625,22 +704,22 @@ def planet(
     searchable = distance_to_edge(time) > EDGE_MARGIN_D
     period, epoch, n_transits = draw_ephemeris(
         rng, time, period_range,
-        lambda p: total_duration(p, 0.02, a_over_rs(p), impact), searchable,
+        lambda p: total_duration(p, 0.02, a_over_rs(p), impact), searchable, cadence=cadence,
     )
     a_rs = a_over_rs(period)
     rp = 0.02
     for _ in range(4):
         duration = total_duration(period, rp, a_rs, impact)
-        model = batman_transit(time, period, epoch, rp, a_rs, impact)
-        snr, _ = box_snr(1.0 - model, noise, duration)
+        model = batman_transit(time, period, epoch, rp, a_rs, impact, exposure)
+        snr, _ = box_snr(1.0 - model, noise, duration, cadence)
         if snr <= 0:
             break
         rp = float(np.clip(rp * math.sqrt(target / snr), 2e-3, 0.3))
     duration = total_duration(period, rp, a_rs, impact)
-    model = batman_transit(time, period, epoch, rp, a_rs, impact)
+    model = batman_transit(time, period, epoch, rp, a_rs, impact, exposure)
     deficit = 1.0 - model
-    snr, white = box_snr(deficit, noise, duration)
-    n_transits = transits_with_data(time, period, epoch, duration, searchable)
+    snr, white = box_snr(deficit, noise, duration, cadence)
+    n_transits = transits_with_data(time, period, epoch, duration, searchable, cadence)
     depth = float(deficit[deficit > 0].mean()) if np.any(deficit > 0) else 0.0
     return model, Signal("planet", period, epoch, duration, depth, snr, white, n_transits,
                          rp, impact)
@@ -708,7 +787,8 @@ def star_rng(kind: str, index: int, seed: int) -> np.random.Generator:
 
 
 def star_id(kind: str, index: int) -> int:
-    """A Kepler id outside the KIC's range (1 to ~13 million): 9KK0IIIII."""
+    """A Kepler id outside the KIC's range (1 to ~13 million): 9KK0IIIII (a TESS kind's is
+    a TIC-like id of the same form)."""
     return 900_000_000 + KINDS.index(kind) * 1_000_000 + index
 
 
@@ -743,6 +823,8 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
     """Star `index` of `kind` for `seed` (module documentation for every range)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    if kind in TESS_KINDS:  # their own material, whatever Kepler `templates` are given
+        return make_tess_star(kind, index, seed)
     started = clock.perf_counter()
     templates = templates or load_templates()
     rng = star_rng(kind, index, seed)
@@ -825,6 +907,64 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
         own_periods=tuple(own),
         params=params,
         seconds=clock.perf_counter() - started,
+    )
+
+
+def tess_sectors(rng: np.random.Generator, kind: str) -> tuple[int, ...]:
+    """The sectors a TESS star was observed in (module documentation)."""
+    if kind == "tess_sector":
+        return (1,)
+    sectors = list(range(1, int(rng.integers(2, 4)) + 1))
+    if rng.uniform() < 0.5:
+        sectors[-1] += TESS_YEAR_SECTORS - 1
+    return tuple(sectors)
+
+
+def make_tess_star(kind: str, index: int, seed: int, templates: Templates | None = None
+                   ) -> SyntheticStar:
+    """Star `index` of a TESS kind for `seed` (module documentation, TESS kinds)."""
+    started = clock.perf_counter()
+    templates = templates or load_tess_templates()
+    rng = star_rng(kind, index, seed)
+    sectors = tess_sectors(rng, kind)
+    offsets = [(sector - 1) * TESS_SECTOR_SPACING_D for sector in sectors]
+    time = np.concatenate([templates.time + offset for offset in offsets])
+    quarter = np.concatenate([np.full(templates.time.size, sector, dtype=np.int16)
+                              for sector in sectors])
+    source = templates.noise_sources[int(rng.integers(len(templates.noise_sources)))]
+    noise_level = log_uniform(rng, *TESS_NOISE_PPM) * 1e-6
+    stochastic = noise_level * resampled_noise(rng, source, time.size, TESS_BLOCK_CADENCES)
+    spots, params = spot_modulation(rng, time, log_uniform(rng, 2.0, 30.0),
+                                    log_uniform(rng, 2e-4, 2e-3))
+    stellar = spots
+    own = [params["rotation_d"]]
+    params["n_sectors"] = float(len(sectors))
+    signal: Signal | None = None
+    if rng.uniform() < INJECTED_FRACTION:
+        baseline = float(time[-1] - time[0])
+        top = min(PLANET_PERIOD_D[1], SHORT_PERIOD_FRACTION * baseline / 3.0)
+        model, signal = planet(rng, time, stochastic, (PLANET_PERIOD_D[0], top),
+                               TESS_CADENCE_D, TESS_EXPOSURE_D)
+        stellar = stellar * model
+        own.append(signal.period)
+    repeat = len(sectors)
+    lc = LightCurve(
+        kepler_id=star_id(kind, index),
+        time=time,
+        flux=normalised_by_quarter(stellar + stochastic, quarter),
+        flux_err=np.tile(templates.flux_err_shape, repeat) * noise_level,
+        quarter=quarter,
+        centroid_col=None if templates.centroid_col is None
+        else np.tile(templates.centroid_col, repeat),
+        centroid_row=None if templates.centroid_row is None
+        else np.tile(templates.centroid_row, repeat),
+        stellar={"teff": 5778.0, "logg": 4.438, "radius": 1.0},
+        mission="tess",
+    )
+    return SyntheticStar(
+        star_id=lc.kepler_id, kind=kind, index=index, light_curve=lc,
+        noise_ppm=noise_level * 1e6, noise_source=source.kepler_id, signal=signal,
+        own_periods=tuple(own), params=params, seconds=clock.perf_counter() - started,
     )
 
 

@@ -9,12 +9,25 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = REPO / "data" / "archive"
 TEST_DATA = REPO / "tests" / "data"
+#: The bundled real TESS light curves, in lcfeat's TESS layout (data/tess/SOURCES.md).
+TESS_ARCHIVE = REPO / "data" / "tess"
+TESS_TEST_DATA = TEST_DATA / "tess"
+#: The bundled TESS stars: pi Mensae, WASP-126, L 98-59, an M-dwarf rotator, an F star.
+PI_MEN, WASP_126, L_98_59, M_DWARF, F_STAR = 261136679, 25155310, 307210830, 425933644, 38843964
+TESS_STARS = (PI_MEN, WASP_126, L_98_59, M_DWARF, F_STAR)
 
 
 def quarter_files(kepler_id: int) -> list[Path]:
     """The bundled long-cadence files of one KIC id, in quarter order."""
     folder = ARCHIVE / f"{kepler_id:09d}"[:4] / f"{kepler_id:09d}"
     return sorted(folder.glob("kplr*_llc.fits"))
+
+
+def sector_files(tic_id: int) -> list[Path]:
+    """The bundled TESS light curves of one TIC id (pi Men: its 2-minute and FFI files)."""
+    padded = f"{tic_id:016d}"
+    folder = TESS_ARCHIVE.joinpath(padded[0:4], padded[4:8], padded[8:12], padded[12:16])
+    return sorted(folder.glob("*.fits"))
 
 
 @pytest.fixture(autouse=True)

@@ -88,7 +88,7 @@ def test_to_dict_and_to_series(kepler10_row):
     for name, value in record.items():
         assert (math.isnan(series[name]) if value is None else series[name] == value)
     assert series.attrs["units"]["transit_bls_period"] == "d"
-    assert series.attrs["units"]["transit_bls_epoch"] == "d (BKJD)"
+    assert series.attrs["units"]["transit_bls_epoch"] == "d (BKJD; BTJD for TESS)"
 
 
 def test_a_lightkurve_light_curve_gives_the_same_features(kepler10_row):

@@ -12,7 +12,8 @@ this file gets a 503, the second a truncated body, the third succeeds". Kinds:
 - ``"reset"``: the connection is reset (TCP RST) before any response;
 - ``"stall"``: headers and a first chunk, then silence for ``stall_seconds``.
 
-Folder URLs get an Apache-style listing (unless ``listings=False``: then 403, or with
+Folder URLs (every folder above a file too, as Apache lists them) get an Apache-style listing
+of their files and subfolders (unless ``listings=False``: then 403, or with
 ``folder_status=404`` 404, as a server without autoindex may answer). Every request is
 logged with its arrival time, path and what was done. ``latency`` delays every response.
 
@@ -57,7 +58,10 @@ class FaultServer:
             path.relative_to(self.root).as_posix(): path.read_bytes()
             for path in self.root.rglob("*.fits")
         }
-        self.folders = {name.rsplit("/", 1)[0] + "/" for name in self.files}
+        self.folders = {
+            "/".join(name.split("/")[:depth]) + "/"
+            for name in self.files for depth in range(1, name.count("/") + 1)
+        }
         self._faults: dict[str, deque[str]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._released = threading.Event()  # set on stop: stalled handlers give up
@@ -142,9 +146,14 @@ class FaultServer:
             self.requests.append(Request(arrived, path, action))
 
     def _listing(self, folder: str) -> bytes:
-        names = sorted(name.rsplit("/", 1)[1] for name in self.files if name.startswith(folder))
-        rows = "".join(f'<tr><td><a href="{name}">{name}</a></td><td>466K</td></tr>\n'
-                       for name in names)
+        names = sorted(name.rsplit("/", 1)[1] for name in self.files
+                       if name.startswith(folder) and "/" not in name[len(folder):])
+        subfolders = sorted({name[len(folder):].split("/", 1)[0] + "/" for name in self.folders
+                             if name.startswith(folder) and name != folder})
+        rows = "".join(f'<tr><td><a href="{name}">{name}</a></td><td>-</td></tr>\n'
+                       for name in subfolders)
+        rows += "".join(f'<tr><td><a href="{name}">{name}</a></td><td>466K</td></tr>\n'
+                        for name in names)
         return (f"<html><head><title>Index of /{folder}</title></head><body>"
                 f"<h1>Index of /{folder}</h1><table>\n"
                 f'<tr><td><a href="../">Parent Directory</a></td></tr>\n{rows}'

@@ -64,14 +64,15 @@ def test_noise_level_is_the_drawn_per_cadence_noise(templates):
         assert measured == pytest.approx(star.noise_ppm, rel=0.1)
 
 
-def measured_box_snr(time: np.ndarray, flux: np.ndarray, signal: pop.Signal) -> float:
+def measured_box_snr(time: np.ndarray, flux: np.ndarray, signal: pop.Signal,
+                     cadence: float = pop.CADENCE_D) -> float:
     """Depth and noise at the duration measured on the flux at the known ephemeris, combined
     as the box SNR is defined."""
     phase = (time - signal.epoch + 0.5 * signal.period) % signal.period - 0.5 * signal.period
-    inside = np.abs(phase) < 0.5 * (signal.duration + pop.EXPOSURE_D)
+    inside = np.abs(phase) < 0.5 * (signal.duration + cadence)
     outside = np.abs(phase) > signal.duration
     depth = np.median(flux[outside]) - flux[inside].mean()
-    n_duration = max(1, round(signal.duration / pop.CADENCE_D))
+    n_duration = max(1, round(signal.duration / cadence))
     out = flux[outside]
     usable = out.size // n_duration * n_duration
     noise = robust_std(out[:usable].reshape(-1, n_duration).mean(axis=1))
@@ -202,3 +203,79 @@ def dataclass_replace(signal: pop.Signal, **changes) -> pop.Signal:
     import dataclasses
 
     return dataclasses.replace(signal, **changes)
+
+
+# --- the TESS kinds ----------------------------------------------------------------------------
+
+
+def test_tess_time_stamps_are_pi_mens_sector_repeated_per_sector():
+    from lightkurve.utils import TessQualityFlags
+
+    path = pop.sector_files(pop.TESS_TIME_TEMPLATE_TIC)[0]
+    with fits.open(path) as hdul:
+        data = hdul["LIGHTCURVE"].data
+        keep = ((data["QUALITY"] & TessQualityFlags.DEFAULT_BITMASK) == 0) \
+            & np.isfinite(data["TIME"]) & np.isfinite(data["PDCSAP_FLUX"])
+        expected = np.asarray(data["TIME"][keep], dtype=float)
+    one = pop.make_star("tess_sector", 0, 1).light_curve
+    assert one.mission == "tess" and one.quarters == (1,)
+    np.testing.assert_array_equal(one.time, expected)
+    assert np.median(np.diff(one.time)) == pytest.approx(pop.TESS_CADENCE_D, rel=1e-3)
+    seen = set()
+    for index in range(12):
+        lc = pop.make_star("tess_sectors", index, 1).light_curve
+        sectors = lc.quarters
+        seen.add(sectors)
+        assert 2 <= len(sectors) <= 3 and sectors[:-1] == tuple(range(1, len(sectors)))
+        assert sectors[-1] in (len(sectors), len(sectors) + pop.TESS_YEAR_SECTORS - 1)
+        for sector in sectors:
+            np.testing.assert_allclose(lc.time[lc.quarter == sector],
+                                       expected + (sector - 1) * pop.TESS_SECTOR_SPACING_D)
+    assert any(s[-1] > 3 for s in seen) and any(s[-1] <= 3 for s in seen)  # a year's gap
+
+
+def test_tess_noise_is_the_real_sectors_without_their_planets():
+    templates = pop.load_tess_templates()
+    assert [s.kepler_id for s in templates.noise_sources] == list(pop.TESS_NOISE_SOURCE_TICS)
+    for source in templates.noise_sources:
+        assert robust_std(source.values) == pytest.approx(1.0, rel=1e-6)
+    # pi Men c's transits (300 ppm, SNR ~30 in the sector) are cut: folding the noise on its
+    # ephemeris shows no dip
+    lc = pop.read_light_curve(pop.sector_files(261136679))
+    time, _ = pop.without_known_signals(lc)
+    signal = pop.TESS_KNOWN_SIGNALS[261136679][0]
+    phase = (time - signal.epoch + 0.5 * signal.period) % signal.period - 0.5 * signal.period
+    assert np.all(np.abs(phase) > signal.half_width)
+    assert np.count_nonzero(np.abs((lc.time - signal.epoch + 0.5 * signal.period)
+                                   % signal.period - 0.5 * signal.period) < 0.05) > 100
+
+
+def test_tess_noise_level_is_the_drawn_one():
+    for index in range(6):
+        star = pop.make_star("tess_sector", index, 1)
+        measured = robust_std(np.diff(star.light_curve.flux)) / math.sqrt(2.0) * 1e6
+        assert measured == pytest.approx(star.noise_ppm, rel=0.2)
+        assert star.signal is None or star.signal.n_transits >= pop.MIN_TRANSITS_WITH_DATA
+
+
+def test_tess_planets_have_the_box_snr_asked():
+    """On the TESS kinds' stamps and real TESS noise, at 2-minute cadence and exposure."""
+    templates = pop.load_tess_templates()
+    checked = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        time = np.concatenate([templates.time, templates.time + pop.TESS_SECTOR_SPACING_D])
+        source = templates.noise_sources[seed % len(templates.noise_sources)]
+        noise = 1e-3 * pop.resampled_noise(rng, source, time.size, pop.TESS_BLOCK_CADENCES)
+        top = pop.SHORT_PERIOD_FRACTION * (time[-1] - time[0]) / 3.0
+        model, signal = pop.planet(rng, time, noise, (0.5, top), pop.TESS_CADENCE_D,
+                                   pop.TESS_EXPOSURE_D)
+        if signal.snr < 12.0:
+            continue
+        assert signal.n_transits >= pop.MIN_TRANSITS_WITH_DATA and signal.period <= top
+        assert measured_box_snr(time, model + noise, signal, pop.TESS_CADENCE_D) == \
+            pytest.approx(signal.snr, rel=0.2)
+        checked += 1
+        if checked == 3:
+            return
+    raise AssertionError("fewer than 3 planets at SNR >= 12")

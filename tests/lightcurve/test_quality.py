@@ -1,5 +1,5 @@
-"""lcfeat's copy of the Kepler quality flags is lightkurve's, and reading a file does not
-import lightkurve."""
+"""lcfeat's copies of the Kepler and TESS quality flags are lightkurve's, and reading a file
+does not import lightkurve."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from lcfeat.lightcurve.quality import (
     QUALITY_FLAGS,
     QUALITY_PRESETS,
     ROLLING_BAND_IN_APERTURE,
+    TESS_LIGHTKURVE_PRESETS,
+    TESS_QUALITY_FLAGS,
     quality_bitmask,
 )
-from tests.conftest import quarter_files
+from tests.conftest import WASP_126, quarter_files, sector_files
 
 
 def _lightkurve_flags():
@@ -46,11 +48,42 @@ def test_presets_are_lightkurves_plus_rolling_band(preset):
     assert set(flags.decode(expected)) <= set(QUALITY_FLAGS.values())
 
 
-def test_reading_a_file_does_not_import_lightkurve():
+def _lightkurve_tess_flags():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lightkurve.utils import TessQualityFlags
+    return TessQualityFlags
+
+
+def test_tess_flag_table_is_lightkurves():
+    flags = _lightkurve_tess_flags()
+    assert TESS_QUALITY_FLAGS == flags.STRINGS
+    assert TESS_LIGHTKURVE_PRESETS == flags.OPTIONS
+    named = {value for name, value in vars(flags).items()
+             if name[0].isupper() and isinstance(value, int) and not name.endswith("BITMASK")}
+    assert named == set(TESS_QUALITY_FLAGS)
+
+
+@pytest.mark.parametrize("preset", QUALITY_PRESETS)
+def test_tess_presets_are_lightkurves_as_they_are(preset):
+    flags = _lightkurve_tess_flags()
+    assert quality_bitmask(preset, "tess") == flags.OPTIONS[preset]
+    assert set(flags.decode(quality_bitmask(preset, "tess"))) <= set(TESS_QUALITY_FLAGS.values())
+
+
+def test_an_integer_bitmask_is_taken_as_it_is_for_both_missions():
+    assert quality_bitmask(42, "tess") == quality_bitmask("42", "kepler") == 42
+    with pytest.raises(ValueError, match="unknown quality setting"):
+        quality_bitmask("strict", "tess")
+
+
+@pytest.mark.parametrize("path", [quarter_files(11904151)[0], sector_files(WASP_126)[0]],
+                         ids=("kepler", "tess"))
+def test_reading_a_file_does_not_import_lightkurve(path):
     code = (
         "import sys\n"
         "from lcfeat.lightcurve import read_light_curve\n"
-        f"read_light_curve([{str(quarter_files(11904151)[0])!r}], quality='hard')\n"
+        f"read_light_curve([{str(path)!r}], quality='hard')\n"
         "print('lightkurve' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

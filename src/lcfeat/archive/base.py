@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from lcfeat.archive.outage import Listener, OutageMonitor
 from lcfeat.errors import ArchiveUnavailableError, LcfeatError
-from lcfeat.targets.ids import check_kic
+from lcfeat.targets.ids import check_id, format_target_id
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,13 @@ class _Failure:
 
 
 class Archive(ABC):
-    """A source of Kepler long-cadence files: MAST over HTTP, a local mirror, a lightkurve cache."""
+    """A source of Kepler long-cadence files: MAST over HTTP, a local mirror, a lightkurve cache
+    (or of TESS SPOC files, for an archive whose `mission` is "tess": ids are then TIC ids)."""
 
     #: Short description for logs and provenance.
     description: str = "archive"
+    #: "kepler" or "tess": which files, named by which ids.
+    mission: str = "kepler"
 
     def __init__(self, concurrency: int = 8) -> None:
         if concurrency < 1:
@@ -132,24 +135,28 @@ class Archive(ABC):
         """Never raises for a target's own problems: they become ``result.error``."""
         started = time.perf_counter()
         result = FetchResult(kepler_id=kepler_id if isinstance(kepler_id, int) else -1)
+        catalog = "TIC" if self.mission == "tess" else "KIC"
         try:
-            check_kic(kepler_id)
+            check_id(kepler_id, self.mission)
             await self._fetch_target(session, kepler_id, result)
         except ArchiveUnavailableError:
             raise  # the archive as a whole, not this target: the fetch ends
         except LcfeatError as error:
             message = str(error)
-            prefix = f"KIC {kepler_id}:"
+            prefix = f"{catalog} {kepler_id}:"
             result.error = message if message.startswith(prefix) else f"{prefix} {message}"
         except Exception as error:  # one target's bug must not end a 199,000-target run
-            log.exception("KIC %s: unexpected error while fetching", kepler_id)
-            result.error = f"KIC {kepler_id}: unexpected error: {type(error).__name__}: {error}"
+            log.exception("%s %s: unexpected error while fetching", catalog, kepler_id)
+            result.error = (f"{catalog} {kepler_id}: unexpected error: "
+                            f"{type(error).__name__}: {error}")
         result.seconds = time.perf_counter() - started
         # DEBUG: the caller (pipeline, CLI) reports each target once, at INFO.
         if result.error:
             log.debug("%s", result.error)
         else:
-            log.debug("KIC %d: %d files (Q%s), %.1f MB, %.2f s", kepler_id, len(result.paths),
+            log.debug("%s: %d files (%s%s), %.1f MB, %.2f s",
+                      format_target_id(kepler_id, self.mission), len(result.paths),
+                      "S" if self.mission == "tess" else "Q",
                       ",".join(map(str, result.quarters)), result.bytes / 1e6, result.seconds)
         return result
 

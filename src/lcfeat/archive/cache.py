@@ -24,7 +24,7 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from lcfeat.archive import layout
+from lcfeat.archive import layout, tess_layout
 from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.errors import ConfigurationError
 
@@ -41,9 +41,9 @@ TEMP_SUFFIX = ".part"
 STALE_TEMPORARY_SECONDS = 3600.0
 
 
-def default_cache_dir() -> Path:
-    """The user's cache folder for lcfeat, holding a copy of MAST's light-curve tree."""
-    return Path(user_cache_dir("lcfeat")) / "kepler" / "lightcurves"
+def default_cache_dir(mission: str = "kepler") -> Path:
+    """The user's cache folder for lcfeat, holding a copy of MAST's light curves of a mission."""
+    return Path(user_cache_dir("lcfeat")) / mission / "lightcurves"
 
 
 def is_lcfeat_cache(root: Path) -> bool:
@@ -107,7 +107,8 @@ def is_stale_temporary(path: Path, now: float | None = None) -> bool:
 
 
 def atomic_write_verified(destination: Path, data: bytes, expected_kepler_id: int | None,
-                          expected_size: int | None = None) -> VerifyResult:
+                          expected_size: int | None = None,
+                          mission: str = "kepler") -> VerifyResult:
     """Write, fsync, verify and rename ``data`` into ``destination``; nothing stays if bad.
 
     Returns the verification of the written file; ``destination`` is touched only when it is ok.
@@ -119,7 +120,7 @@ def atomic_write_verified(destination: Path, data: bytes, expected_kepler_id: in
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        verdict = verify_file(temporary, expected_kepler_id, expected_size)
+        verdict = verify_file(temporary, expected_kepler_id, expected_size, mission)
         if verdict.ok:
             os.replace(temporary, destination)
             _fsync_directory(destination.parent)
@@ -160,10 +161,13 @@ class Manifest:
 
 
 class Cache:
-    """A MAST-layout folder that lcfeat owns: ``<root>/NNNN/NNNNNNNNN/kplr..._llc.fits``."""
+    """A MAST-layout folder that lcfeat owns: ``<root>/NNNN/NNNNNNNNN/kplr..._llc.fits``; for
+    TESS, ``<root>/TTTT/TTTT/TTTT/TTTT/<file>`` (`tess_layout`), every sector in one folder."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_cache_dir()
+    def __init__(self, root: str | Path | None = None, mission: str = "kepler") -> None:
+        self.mission = mission
+        self.root = (Path(root).expanduser() if root is not None
+                     else default_cache_dir(mission))
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
@@ -191,13 +195,16 @@ class Cache:
         self.root.mkdir(parents=True, exist_ok=True)
         marker = self.root / CACHE_MARKER
         if not marker.exists():
-            marker.write_text("This folder is an lcfeat cache of MAST's Kepler light curves.\n")
+            marker.write_text("This folder is an lcfeat cache of MAST's "
+                              f"{'TESS' if self.mission == 'tess' else 'Kepler'} light curves.\n")
 
     @property
     def quarantine_root(self) -> Path:
         return self.root / QUARANTINE_DIR
 
     def target_dir(self, kepler_id: int) -> Path:
+        if self.mission == "tess":
+            return self.root / tess_layout.tic_folder(kepler_id)
         return self.root / layout.target_folder(kepler_id)
 
     def path_for(self, kepler_id: int, filename: str) -> Path:
@@ -225,6 +232,8 @@ class Cache:
         folder = self.target_dir(kepler_id)
         if not folder.is_dir():
             return []
+        if self.mission == "tess":
+            return [path.name for path in tess_layout.tess_files_in(folder, kepler_id)]
         return sorted(
             name for name in os.listdir(folder)
             if (parsed := layout.parse_llc_name(name)) and parsed.kepler_id == kepler_id
@@ -234,7 +243,7 @@ class Cache:
               expected_size: int | None = None) -> VerifyResult:
         self.ensure()
         return atomic_write_verified(self.path_for(kepler_id, filename), data, kepler_id,
-                                     expected_size)
+                                     expected_size, self.mission)
 
     def quarantine(self, path: Path, reason: str) -> Path:
         self.ensure()
@@ -279,8 +288,10 @@ class Cache:
     def known_sizes(self) -> dict[Path, int]:
         """Expected size of every file named in a manifest, for `verify_cache`."""
         sizes: dict[Path, int] = {}
-        for manifest_path in self.root.glob(f"[0-9]*/[0-9]*/{MANIFEST_NAME}"):
-            kepler_id = int(manifest_path.parent.name)
+        depth = "[0-9]*/" * (4 if self.mission == "tess" else 2)
+        for manifest_path in self.root.glob(f"{depth}{MANIFEST_NAME}"):
+            folders = manifest_path.parent.relative_to(self.root).parts
+            kepler_id = int("".join(folders) if self.mission == "tess" else folders[-1])
             manifest = self.read_manifest(kepler_id)
             if manifest is not None:
                 for name, size in manifest.sizes.items():

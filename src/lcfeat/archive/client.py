@@ -44,7 +44,7 @@ from lcfeat.archive.base import (
     run_sync,
 )
 from lcfeat.archive.cache import Cache, Manifest, atomic_write_verified
-from lcfeat.archive.mirror import NOT_FOUND
+from lcfeat.archive.mirror import not_found
 from lcfeat.archive.outage import OUTAGE_STREAK, PROBE_BASE, PROBE_MAX, OutageMonitor
 from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.config import redact
@@ -382,9 +382,9 @@ class HttpArchive(Archive):
         try:
             names = await self._with_retries(session, url, listing)
         except _NotFound:
-            if self.settings.discovery == "listing":
+            if self.settings.discovery == "listing" or self.mission != "kepler":
                 raise TargetNotFoundError(
-                    f"{NOT_FOUND} ({redact(url)} does not exist)") from None
+                    f"{not_found(self.mission)} ({redact(url)} does not exist)") from None
             # A server that does not list folders may answer 404 for every folder: only the
             # files themselves can say whether the target was observed.
             log.info("KIC %d: the folder answers 404; trying the 19 known file names",
@@ -400,15 +400,20 @@ class HttpArchive(Archive):
 
     # -- files --------------------------------------------------------------------------------
 
+    def _file_url(self, kepler_id: int, filename: str) -> str:
+        """Where a file of the target is, below the tree's root."""
+        return layout.file_url(self.base_url, kepler_id, filename)
+
     async def _download(self, session: _Session, kepler_id: int, filename: str,
                         destination: Path) -> tuple[VerifyResult, int]:
         """Download, verify and place one file; ArchiveError after the last attempt."""
-        url = layout.file_url(self.base_url, kepler_id, filename)
+        url = self._file_url(kepler_id, filename)
 
         async def store(response: httpx.Response) -> tuple[VerifyResult, int]:
             body = response.content
             verdict = await asyncio.to_thread(atomic_write_verified, destination, body,
-                                              kepler_id, _announced_size(response))
+                                              kepler_id, _announced_size(response),
+                                              self.mission)
             if not verdict.ok:
                 log.warning("%s: download failed verification: %s", redact(url), verdict.reason)
                 raise _Retry(f"download failed verification: {verdict.reason}", outage=False)
@@ -421,7 +426,8 @@ class HttpArchive(Archive):
         outcome = _FileOutcome(filename)
         path = self.cache.path_for(kepler_id, filename)
         if path.exists():
-            verdict = await asyncio.to_thread(verify_file, path, kepler_id, expected_size)
+            verdict = await asyncio.to_thread(verify_file, path, kepler_id, expected_size,
+                                              self.mission)
             if verdict.ok:
                 outcome.verified = VerifiedFile(path, verdict.quarter, verdict.size)
                 outcome.from_disk = True
@@ -434,7 +440,8 @@ class HttpArchive(Archive):
             verdict, received = await self._download(session, kepler_id, filename, path)
         except _NotFound:
             if not guessed:
-                log.warning("KIC %d: %s is listed but answers 404", kepler_id, filename)
+                log.warning("%s %d: %s is listed but answers 404",
+                            "TIC" if self.mission == "tess" else "KIC", kepler_id, filename)
             return outcome  # not observed that quarter
         except ArchiveError as error:
             outcome.error = str(error)
@@ -448,7 +455,7 @@ class HttpArchive(Archive):
         """The target's files if the cache holds all of them intact, else None."""
         paths = [self.cache.path_for(kepler_id, name) for name in manifest.sizes]
         verdicts = await asyncio.gather(*(
-            asyncio.to_thread(verify_file, path, kepler_id, size)
+            asyncio.to_thread(verify_file, path, kepler_id, size, self.mission)
             for path, size in zip(paths, manifest.sizes.values(), strict=True)
         ))
         if not all(verdicts):
@@ -486,7 +493,7 @@ class HttpArchive(Archive):
                 f"(first: {failures[0].error})"
             )
         if not files:
-            raise TargetNotFoundError(NOT_FOUND)
+            raise TargetNotFoundError(not_found(self.mission))
         await asyncio.to_thread(self.cache.write_manifest, Manifest(
             kepler_id, {item.path.name: item.size for item in files}, self.base_url))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from lcfeat.archive import layout
+from lcfeat.archive import layout, tess_layout
 from lcfeat.archive.cache import (
     QUARANTINE_DIR,
     Cache,
@@ -98,25 +98,44 @@ class _Layout:
     sizes: dict[Path, int]
 
 
-def _describe(root: Path) -> _Layout:
-    kepler_dir = find_lightkurve_kepler_dir(root)
-    if kepler_dir is not None:
-        top = kepler_dir.parent.parent  # the folder holding mastDownload/
-        return _Layout("lightkurve cache", kepler_dir, top / ".lcfeat-quarantine", top, {})
+def _describe(root: Path, mission: str = "kepler") -> _Layout:
+    if mission == "tess":
+        from lcfeat.archive.tess import find_lightkurve_tess_dirs
+
+        tess_dirs = find_lightkurve_tess_dirs(root)
+        if tess_dirs:
+            download = tess_dirs[0].parent  # mastDownload/
+            top = download.parent
+            return _Layout("lightkurve cache", download, top / ".lcfeat-quarantine", top, {})
+    else:
+        kepler_dir = find_lightkurve_kepler_dir(root)
+        if kepler_dir is not None:
+            top = kepler_dir.parent.parent  # the folder holding mastDownload/
+            return _Layout("lightkurve cache", kepler_dir, top / ".lcfeat-quarantine", top, {})
     if is_lcfeat_cache(root):
-        cache = Cache(root)
+        cache = Cache(root, mission)
         return _Layout("lcfeat cache", root, cache.quarantine_root, root, cache.known_sizes())
     return _Layout("MAST-layout folder", root, root / QUARANTINE_DIR, root, {})
 
 
-def _walk(files_root: Path) -> tuple[list[Path], list[Path]]:
-    """Long-cadence files and temporary leftovers below ``files_root`` (hidden folders skipped)."""
+def _target_of(name: str, mission: str) -> int | None:
+    """The KIC (TIC) id a light-curve file name carries, None for any other name."""
+    parsed = tess_layout.parse_tess_name(name) if mission == "tess" else layout.parse_llc_name(
+        name)
+    if parsed is None:
+        return None
+    return parsed.tic_id if isinstance(parsed, tess_layout.TessName) else parsed.kepler_id
+
+
+def _walk(files_root: Path, mission: str = "kepler") -> tuple[list[Path], list[Path]]:
+    """Light-curve files and temporary leftovers below ``files_root`` (hidden folders
+    skipped)."""
     files: list[Path] = []
     temporary: list[Path] = []
     for folder, subfolders, names in os.walk(files_root):
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
         for name in sorted(names):
-            if layout.parse_llc_name(name):
+            if _target_of(name, mission) is not None:
                 files.append(Path(folder) / name)
             elif is_temporary_name(name):
                 temporary.append(Path(folder) / name)
@@ -158,8 +177,10 @@ def _progress_bar(enabled: bool, total: int, title: str) -> Iterator[Callable[[]
 
 
 def verify_cache(root: str | Path, repair: bool = False, progress: bool = False,
-                 archive: FileSource | None = None, workers: int | None = None) -> CacheReport:
-    """Verify every long-cadence file under ``root``; with ``repair``, mend what is bad.
+                 archive: FileSource | None = None, workers: int | None = None,
+                 mission: str = "kepler") -> CacheReport:
+    """Verify every long-cadence file under ``root`` (TESS light curve, for ``mission``
+    "tess"); with ``repair``, mend what is bad.
 
     ``archive`` supplies fresh copies when repairing (an `HttpArchive` or `LocalMirror`;
     default MAST with no cache of its own involved). ``workers`` threads verify in parallel.
@@ -168,17 +189,16 @@ def verify_cache(root: str | Path, repair: bool = False, progress: bool = False,
     root = Path(root).expanduser()
     if not root.is_dir():
         raise ConfigurationError(f"cache folder {root} does not exist")
-    where = _describe(root)
+    where = _describe(root, mission)
     report = CacheReport(root, where.kind)
-    files, temporary = _walk(where.files_root)
+    files, temporary = _walk(where.files_root, mission)
     # Left by a writer that is gone (killed download), or old; a young file of a running
     # process may be a download in progress and is left alone.
     now = time.time()
     report.stale_temporary = [path for path in temporary if is_stale_temporary(path, now)]
 
     def check(path: Path) -> VerifyResult:
-        expected_id = layout.parse_llc_name(path.name).kepler_id
-        return verify_file(path, expected_id, where.sizes.get(path))
+        return verify_file(path, _target_of(path.name, mission), where.sizes.get(path), mission)
 
     threads = workers or min(8, (os.cpu_count() or 1) + 2)
     with ThreadPoolExecutor(max_workers=threads) as executor, \
@@ -194,12 +214,13 @@ def verify_cache(root: str | Path, repair: bool = False, progress: bool = False,
             advance()
 
     if repair:
-        _repair(report, where, archive)
+        _repair(report, where, archive, mission)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _repair(report: CacheReport, where: _Layout, archive: FileSource | None) -> None:
+def _repair(report: CacheReport, where: _Layout, archive: FileSource | None,
+            mission: str = "kepler") -> None:
     for path in report.stale_temporary:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -208,15 +229,17 @@ def _repair(report: CacheReport, where: _Layout, archive: FileSource | None) -> 
         return
     if archive is None:
         from lcfeat.archive.client import HttpArchive
+        from lcfeat.archive.tess import TessHttpArchive
 
-        archive = HttpArchive(cache=Cache(where.relative_to))
-    owned = Cache(where.relative_to) if where.kind == "lcfeat cache" else None
+        archive = (TessHttpArchive(cache=Cache(where.relative_to, "tess")) if mission == "tess"
+                   else HttpArchive(cache=Cache(where.relative_to)))
+    owned = Cache(where.relative_to, mission) if where.kind == "lcfeat cache" else None
     for item in report.bad:
-        parsed = layout.parse_llc_name(item.path.name)
-        if parsed is None:  # cannot happen: only such names are collected
+        target = _target_of(item.path.name, mission)
+        if target is None:  # cannot happen: only such names are collected
             continue
         if owned is not None:
-            owned.forget_manifest(parsed.kepler_id)
+            owned.forget_manifest(target)
         try:
             moved = quarantine_file(item.path, where.quarantine_root, where.relative_to,
                                     item.reason)
@@ -224,7 +247,7 @@ def _repair(report: CacheReport, where: _Layout, archive: FileSource | None) -> 
             report.refetch_failed.append(BadFile(item.path, f"cannot quarantine: {error}"))
             continue
         report.quarantined.append(moved)
-        verdict = archive.fetch_file(parsed.kepler_id, item.path.name, item.path)
+        verdict = archive.fetch_file(target, item.path.name, item.path)
         if verdict.ok:
             report.refetched.append(item.path)
         else:

@@ -26,6 +26,12 @@ from lcfeat.archive.verify import VerifyResult, verify_file
 from lcfeat.errors import ArchiveError, TargetNotFoundError
 
 NOT_FOUND = "no long-cadence files in the archive"
+NOT_FOUND_TESS = "no TESS SPOC light curves in the archive"
+
+
+def not_found(mission: str) -> str:
+    """What a target without files gets told, per mission."""
+    return NOT_FOUND_TESS if mission == "tess" else NOT_FOUND
 
 
 def _llc_files(folder: Path, kepler_id: int) -> list[Path]:
@@ -69,13 +75,13 @@ class LocalFolderArchive(Archive):
                       kepler_id: int) -> VerifyResult:
         async with checks:
             return await asyncio.to_thread(verify_file, path, kepler_id,
-                                           self._expected_size(path))
+                                           self._expected_size(path), self.mission)
 
     async def _fetch_target(self, session: asyncio.Semaphore, kepler_id: int,
                             result: FetchResult) -> None:
         candidates = await asyncio.to_thread(self._candidate_files, kepler_id)
         if not candidates:
-            raise TargetNotFoundError(f"{NOT_FOUND} ({self.description})")
+            raise TargetNotFoundError(f"{not_found(self.mission)} ({self.description})")
         verdicts = await asyncio.gather(
             *(self._verify(session, path, kepler_id) for path in candidates)
         )
@@ -104,7 +110,8 @@ class LocalFolderArchive(Archive):
         """Copy one file into ``destination`` (verified, atomic): used to repair a cache."""
         for path in self._candidate_files(kepler_id):
             if path.name == filename:
-                return atomic_write_verified(destination, path.read_bytes(), kepler_id)
+                return atomic_write_verified(destination, path.read_bytes(), kepler_id,
+                                             mission=self.mission)
         return VerifyResult(False, f"{filename} is not in {self.description}")
 
 

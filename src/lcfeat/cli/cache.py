@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import Any
 
+from lcfeat.cli.common import add_mission_option
 from lcfeat.config import ENV_ARCHIVE, ENV_CACHE
 from lcfeat.errors import ConfigurationError
 
@@ -29,6 +30,7 @@ def register(sub: Any) -> None:
     verify.add_argument("--archive", help="where --repair gets fresh copies: 'mast' (default), "
                         f"a URL or a mirror folder (${ENV_ARCHIVE})")
     verify.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_mission_option(verify)
     verify.set_defaults(handler=cmd_cache_verify)
 
 
@@ -44,17 +46,19 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
     )
 
     shorthand = args.cache == "lightkurve"
-    root = default_lightkurve_cache() if shorthand else cache_dir_from(args.cache)
+    root = (default_lightkurve_cache() if shorthand
+            else cache_dir_from(args.cache, mission=args.mission))
     source = None
     if args.repair:
         spec = archive_spec_from(args.archive)
-        source = open_archive(spec, cache_dir=root)
+        source = open_archive(spec, cache_dir=root, mission=args.mission)
         if not isinstance(source, HttpArchive | LocalMirror):
             raise ConfigurationError(
                 f"--archive {spec}: repair needs MAST, a URL or a mirror folder to copy from"
             )
     progress = not args.no_progress and sys.stderr.isatty()
-    report = verify_cache(root, repair=args.repair, progress=progress, archive=source)
+    report = verify_cache(root, repair=args.repair, progress=progress, archive=source,
+                          mission=args.mission)
     for line in report.summary_lines():
         print(line)
     if args.repair:

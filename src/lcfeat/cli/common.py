@@ -88,6 +88,14 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_mission_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mission", choices=("kepler", "tess"), default=env("MISSION", "kepler"),
+        help="kepler (default, or $LCFEAT_MISSION): KIC ids and Kepler long-cadence files; "
+             "tess: TIC ids and TESS SPOC light curves (2-minute and TESS-SPOC FFI)",
+    )
+
+
 def add_catalog_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--catalog",

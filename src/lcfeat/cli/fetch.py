@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lcfeat.cli.common import positive_int
+from lcfeat.cli.common import add_mission_option, positive_int
 from lcfeat.config import ENV_ARCHIVE, ENV_CACHE
 from lcfeat.errors import ConfigurationError, InvalidTargetError
 
@@ -20,7 +20,9 @@ def register(sub: Any) -> None:
         description="Get every long-cadence quarter file of each target, verified, into the "
                     "cache (or check them in place in a local mirror or lightkurve cache).",
     )
-    fetch.add_argument("kic", nargs="+", help="KIC ids (11904151, 'KIC 11904151', kplr011904151)")
+    fetch.add_argument("kic", nargs="+", help="KIC ids (11904151, 'KIC 11904151', kplr011904151); "
+                       "TIC ids with --mission tess")
+    add_mission_option(fetch)
     fetch.add_argument("--archive", help="'mast' (default), an http(s) URL of a MAST-layout tree, "
                        f"a mirror folder, a lightkurve cache or 'lightkurve' (${ENV_ARCHIVE})")
     fetch.add_argument("--cache", help=f"download cache folder (${ENV_CACHE}; default: the user "
@@ -32,14 +34,15 @@ def register(sub: Any) -> None:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from lcfeat.archive import archive_spec_from, cache_dir_from, open_archive
-    from lcfeat.targets.ids import parse_kic
+    from lcfeat.targets.ids import format_target_id, parse_id
 
     try:
-        kepler_ids = [parse_kic(text) for text in args.kic]
+        kepler_ids = [parse_id(text, args.mission) for text in args.kic]
     except InvalidTargetError as error:
         raise ConfigurationError(str(error)) from None
-    archive = open_archive(archive_spec_from(args.archive), cache_dir_from(args.cache),
-                           concurrency=args.concurrency, check=True)
+    archive = open_archive(archive_spec_from(args.archive),
+                           cache_dir_from(args.cache, mission=args.mission),
+                           concurrency=args.concurrency, check=True, mission=args.mission)
     print(f"fetching {len(kepler_ids)} targets from {archive.description}")
     failed = 0
     total_files = total_bytes = downloaded = 0
@@ -54,7 +57,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         quarters = ",".join(str(q) for q in result.quarters)
         where = result.paths[0].parent if result.paths else "-"
         files = f"{len(result.paths)} file{'s' if len(result.paths) != 1 else ''}"
-        print(f"KIC {result.kepler_id}: {files} (Q{quarters}), "
+        period = "S" if args.mission == "tess" else "Q"
+        print(f"{format_target_id(result.kepler_id, args.mission)}: {files} ({period}{quarters}), "
               f"{result.bytes / 1e6:.1f} MB, {result.seconds:.2f} s  {where}")
         for problem in result.problems:
             print(f"  note: {problem}")

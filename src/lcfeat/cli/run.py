@@ -15,6 +15,7 @@ from lcfeat.cli.common import (
     EXIT_OK,
     EXIT_UNREACHABLE,
     add_db_option,
+    add_mission_option,
     env,
     open_store,
     positive_int,
@@ -27,9 +28,11 @@ def register(sub: Any) -> None:
     from lcfeat.pipeline.settings import DEFAULTS
 
     run = sub.add_parser("run", help="fetch, extract and store features for many targets")
-    run.add_argument("--targets", help="KIC ids separated by commas, a text file (one id per "
-                     "line), a CSV with a target_id or kepid column, or a preset name; default: "
-                     "every target of a local --archive folder")
+    run.add_argument("--targets", help="KIC ids (TIC ids with --mission tess) separated by "
+                     "commas, a text file (one id per line), a CSV with a target_id or kepid "
+                     "(tic_id) column, or a preset name; default: every target of a local "
+                     "--archive folder")
+    add_mission_option(run)
     run.add_argument("--archive", default=env("ARCHIVE"),
                      help="MAST (default), an http(s) URL of a MAST-layout tree, a local "
                           "mirror folder or a lightkurve cache ($LCFEAT_ARCHIVE)")
@@ -76,17 +79,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lcfeat.pipeline import RunSettings, run_pipeline, targets_for_run
     from lcfeat.store import DatabaseUnavailableError
 
-    kepler_ids, labels = targets_for_run(args.targets, args.archive)
+    kepler_ids, labels = targets_for_run(args.targets, args.archive, args.mission)
     settings = RunSettings(
         workers=args.workers, batch_size=args.batch_size, io_concurrency=args.io_concurrency,
         target_timeout=args.target_timeout, quality=quality_setting(args.quality),
         force=args.force, retry_failed=args.retry_failed, label=args.label,
         executor="dask" if args.dask_scheduler else args.executor,
         dask_scheduler=args.dask_scheduler, archive_outage_budget=args.archive_outage_budget,
+        mission=args.mission,
     )
     settings.feature_settings()  # an unknown --quality is a usage error, found now
     # a cache that cannot be written, a host name that does not resolve: found now
-    archive = open_archive(args.archive, args.cache, check=True)
+    archive = open_archive(args.archive, args.cache, check=True, mission=args.mission)
     store = open_store(args.db, write=True)  # schema and write access checked before work
     progress, finish = _progress_reporter(len(kepler_ids), quiet=args.quiet)
     try:
@@ -121,13 +125,14 @@ def _progress_reporter(total: int, quiet: bool) -> tuple[Callable[..., None], Ca
             row = outcome.row
             mean = row.values.get("stat_mean")
             target_log.info(
-                "KIC %d done quarters=%d n_points=%d stat_mean=%s valid=%d/%d time=%.2fs",
-                outcome.kepler_id, len(row.quarters), row.n_points,
+                "%s done %s=%d n_points=%d stat_mean=%s valid=%d/%d time=%.2fs",
+                outcome.target_id, "sectors" if row.mission == "tess" else "quarters",
+                len(row.quarters), row.n_points,
                 f"{mean:.6f}" if mean is not None else "NULL", row.n_valid, N_FEATURES,
                 outcome.seconds,
             )
         elif outcome.failure is not None:
-            target_log.warning("KIC %d failed stage=%s error=%s: %s", outcome.kepler_id,
+            target_log.warning("%s failed stage=%s error=%s: %s", outcome.target_id,
                                outcome.failure.stage, outcome.failure.error_type,
                                outcome.failure.message)
 

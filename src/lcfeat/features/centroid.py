@@ -3,8 +3,9 @@
 Input: `MOM_CENTR1` (column) and `MOM_CENTR2` (row) of every cadence kept by the quality mask
 (`LightCurve.centroid_col/row`, not thinned by the cosmic-ray clipping of the flux). Each
 quarter is measured from its own median centroid, because the star falls on a different CCD
-module every quarter after a roll; cadence-to-cadence motion is likewise taken within quarters.
-Cadences whose centroid is NaN (the pipeline could not compute it) are left out.
+module every quarter after a roll (a TESS sector: another camera pointing); the motion over one
+Kepler long cadence is likewise taken within quarters. Cadences whose centroid is NaN (the
+pipeline could not compute it) are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.lightcurve.robust import KEPLER_CADENCE_D, cadences_in
 
 DOMAIN = "centroid"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -32,11 +34,15 @@ FEATURES = declare(
     ("centroid_jitter_max", "pixel",
      "maximum of those distances", "MOM_CENTR1/MOM_CENTR2"),
     ("centroid_rms_motion", "pixel",
-     "root mean square of the cadence-to-cadence centroid displacement within a quarter",
+     "root mean square of the centroid displacement over one Kepler long cadence (29.4 min: "
+     "the nearest whole number L of cadences, 1 for Kepler, 15 for TESS 2-min) between "
+     "cadences L apart in the same quarter or sector",
      "MOM_CENTR1/MOM_CENTR2"),
 )
 NAMES = tuple(f.name for f in FEATURES)
 MIN_POINTS = 2
+#: The motion is measured over one Kepler long cadence, in cadences of the light curve.
+MOTION_LAG_D = KEPLER_CADENCE_D
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +54,9 @@ def quarter_bounds(quarter: np.ndarray) -> np.ndarray:
 
 
 def centroid_features(
-    col: np.ndarray, row: np.ndarray, quarter: np.ndarray
+    col: np.ndarray, row: np.ndarray, quarter: np.ndarray, lag: int = 1
 ) -> DomainResult:
+    """The 4 features of the centroids, the motion taken between cadences `lag` apart."""
     ok = np.isfinite(col) & np.isfinite(row)
     if not ok.all():
         col, row, quarter = col[ok], row[ok], quarter[ok]
@@ -67,10 +74,8 @@ def centroid_features(
     offset = xy - np.repeat(medians, lengths, axis=1)
     distance = np.sqrt(offset[0] ** 2 + offset[1] ** 2)
 
-    step2 = np.diff(col) ** 2 + np.diff(row) ** 2
-    same_quarter = np.ones(step2.size, dtype=bool)
-    same_quarter[bounds[1:-1] - 1] = False
-    step2 = step2[same_quarter]
+    step2 = (col[lag:] - col[:-lag]) ** 2 + (row[lag:] - row[:-lag]) ** 2
+    step2 = step2[quarter[lag:] == quarter[:-lag]]
 
     values: dict[str, Value] = {
         "centroid_jitter_mean": float(np.mean(distance)),
@@ -81,7 +86,8 @@ def centroid_features(
     if step2.size:
         values["centroid_rms_motion"] = float(np.sqrt(np.mean(step2)))
     else:
-        result.set_null(("centroid_rms_motion",), "no two consecutive cadences in the same quarter")
+        result.set_null(("centroid_rms_motion",),
+                        f"no two cadences {lag} apart in the same quarter or sector")
     return result
 
 
@@ -89,12 +95,13 @@ def compute(prepared: Prepared) -> DomainResult:
     lc = prepared.lc
     if lc.centroid_col is None or lc.centroid_row is None:
         reason = lc.centroid_null_reason or "light curve has no centroid columns"
-        log.warning("KIC %s: centroid features are NULL: %s", lc.kepler_id, reason)
+        log.warning("%s: centroid features are NULL: %s", lc.target_id, reason)
         return DomainResult.all_null(NAMES, reason)
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
-        result = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter)
+        result = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter,
+                                   cadences_in(MOTION_LAG_D, prepared.cadence))
     if result.null_reasons:
-        log.warning("KIC %s: some centroid features are NULL: %s", lc.kepler_id,
+        log.warning("%s: some centroid features are NULL: %s", lc.target_id,
                     "; ".join(sorted(set(result.null_reasons.values()))))
     return result
 

@@ -28,12 +28,15 @@ class FeatureRow:
     quarters: tuple[int, ...] = ()
     extraction_seconds: float = 0.0
     domain_seconds: dict[str, float] = field(default_factory=dict)
-    #: KIC stellar parameters of the FITS headers (teff, logg, radius, kepmag) where present
+    #: KIC or TIC stellar parameters of the FITS headers (teff, logg, radius, kepmag or
+    #: tessmag) where present
     stellar: dict[str, float] = field(default_factory=dict)
+    #: "kepler" or "tess": `kepler_id` is then a KIC or a TIC id, `quarters` quarters or sectors
+    mission: str = "kepler"
 
     @property
     def target_id(self) -> str:
-        return format_target_id(self.kepler_id)
+        return format_target_id(self.kepler_id, self.mission)
 
     @property
     def n_valid(self) -> int:
@@ -76,7 +79,7 @@ def extract_features(
     if domains == DOMAINS and tuple(values) != FEATURE_NAMES:
         values = {name: values[name] for name in FEATURE_NAMES}
     for name, reason in reasons.items():
-        log.debug("KIC %s: %s is NULL: %s", lc.kepler_id, name, reason)
+        log.debug("%s: %s is NULL: %s", lc.target_id, name, reason)
     return FeatureRow(
         kepler_id=lc.kepler_id,
         values=values,
@@ -88,4 +91,5 @@ def extract_features(
         extraction_seconds=time.perf_counter() - started,
         domain_seconds=timings,
         stellar=dict(lc.stellar),
+        mission=lc.mission,
     )

@@ -78,10 +78,11 @@ FEATURES = declare(
      "e.g. McQuillan et al. 2013"),
     ("freq_is_instrumental_alias", "flag",
      "1.0 when the dominant frequency is within 2% (or half a resolution element, "
-     "0.5/baseline, if larger) of n / P for a documented Kepler instrumental period P "
-     "occurring in the observed quarters and its harmonics n = 1..3 (see "
-     "lcfeat.features.frequency.INSTRUMENTAL_PERIODS), else 0.0",
-     "Kepler Data Characteristics Handbook KSCI-19040"),
+     "0.5/baseline, if larger) of n / P for a documented instrumental period P of the "
+     "mission occurring in the observed quarters (TESS: sectors) and its harmonics n = 1..3 "
+     "(see lcfeat.features.frequency.INSTRUMENTAL_PERIODS and TESS_INSTRUMENTAL_PERIODS), "
+     "else 0.0",
+     "Kepler Data Characteristics Handbook KSCI-19040; TESS Data Release Notes"),
 )
 NAMES = tuple(f.name for f in FEATURES)
 
@@ -175,12 +176,49 @@ INSTRUMENTAL_PERIODS: tuple[InstrumentalPeriod, ...] = (
 )
 
 
-def is_instrumental(period: float, baseline: float, quarters: set[int] | None = None) -> bool:
+#: TESS's orbit around the Earth (days): half the Moon's sidereal period.
+_TESS_ORBIT = 13.7
+#: Documented periodic TESS systematics (`quarters` are sectors here).
+TESS_INSTRUMENTAL_PERIODS: tuple[InstrumentalPeriod, ...] = (
+    InstrumentalPeriod(
+        "spacecraft orbit: data downlink gap at every perigee and the scattered-light "
+        "pattern of each orbit", _TESS_ORBIT,
+        "TESS Science Data Products Description Document; TESS Data Release Notes (two "
+        "orbits per sector, a downlink gap between them)",
+    ),
+    InstrumentalPeriod(
+        "sector (two orbits): each sector is normalised separately, so sector-long steps "
+        "remain", 2.0 * _TESS_ORBIT,
+        "TESS Data Release Notes", harmonics=(1,),
+    ),
+    InstrumentalPeriod(
+        "reaction-wheel momentum dumps every 2.5 days, sector 1", 2.5,
+        "TESS Data Release Notes, sector 1 (DRN 1): momentum dumps every 2.5 days",
+        quarters=(1,),
+    ),
+    InstrumentalPeriod(
+        "reaction-wheel momentum dumps every 3.375 days, sector 13", 3.375,
+        "TESS Data Release Notes, sector 13 (DRN 18): momentum dumps every 3.375 days",
+        quarters=(13,),
+    ),
+    InstrumentalPeriod(
+        "background oscillation with the Earth's rotation (1 day), sector 1", 1.0,
+        "TESS Data Release Notes, sector 1: 'an oscillation in the background with a period "
+        "of 1 day caused by the rotation of the Earth'",
+        quarters=(1,),
+    ),
+)
+
+
+def is_instrumental(period: float, baseline: float, quarters: set[int] | None = None,
+                    mission: str = "kepler") -> bool:
     """True when 1/period is within ALIAS_TOLERANCE (fractional) or half a resolution element
-    (0.5 / baseline) of n / P for a listed instrumental period P and harmonic n whose quarters
-    (if it has any) meet `quarters` (None: every period applies)."""
+    (0.5 / baseline) of n / P for a listed instrumental period P of the mission and harmonic
+    n whose quarters or sectors (if it has any) meet `quarters` (None: every period
+    applies)."""
     frequency = 1.0 / period
-    for instrumental in INSTRUMENTAL_PERIODS:
+    listed = TESS_INSTRUMENTAL_PERIODS if mission == "tess" else INSTRUMENTAL_PERIODS
+    for instrumental in listed:
         if (
             quarters is not None
             and instrumental.quarters is not None
@@ -383,10 +421,11 @@ def _grid(baseline: float) -> tuple[float, int, int]:
 
 
 def frequency_features(
-    time: np.ndarray, flux: np.ndarray, quarters: set[int] | None = None
+    time: np.ndarray, flux: np.ndarray, quarters: set[int] | None = None,
+    mission: str = "kepler",
 ) -> DomainResult:
-    """The 11 features of finite `time` (d) and `flux`; `quarters` selects the instrumental
-    periods that apply (None: all)."""
+    """The 11 features of finite `time` (d) and `flux`; `quarters` (TESS: sectors) and
+    `mission` select the instrumental periods that apply (quarters None: all)."""
     n = int(time.size)
     if n < MIN_POINTS:
         return DomainResult.all_null(
@@ -449,7 +488,7 @@ def frequency_features(
     else:
         result.values["freq_harmonic_count"] = float(harmonics)
     result.values["freq_is_instrumental_alias"] = float(
-        is_instrumental(1.0 / peak_frequency, baseline, quarters)
+        is_instrumental(1.0 / peak_frequency, baseline, quarters, mission)
     )
     # Last, as it reorders `power` in place (a copy would be one more large array to fault in).
     median = _median_in_place(power)
@@ -475,7 +514,7 @@ def compute(prepared: Prepared) -> DomainResult:
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         time, flux = finite_cadences(prepared.time, prepared.flux)
         quarters = {int(q) for q in np.unique(prepared.quarter)}
-        return frequency_features(time, flux, quarters)
+        return frequency_features(time, flux, quarters, prepared.lc.mission)
 
 
 SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)

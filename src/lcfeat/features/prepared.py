@@ -9,7 +9,10 @@ import numpy as np
 
 from lcfeat.lightcurve.model import LightCurve
 from lcfeat.lightcurve.robust import (
+    KEPLER_CADENCE_D,
     biweight_trend,
+    median_cadence,
+    odd_cadences_in,
     point_to_point_sigma,
     running_median,
     segment_bounds,
@@ -21,28 +24,33 @@ COSMIC_RAY_SIGMA = 5.0
 #: ... and a cosmic ray when neither neighbour is more than this many sigma above it: a
 #: cosmic ray hits one cadence, a flare rises and decays over several, and stays.
 COSMIC_RAY_NEIGHBOUR_SIGMA = 3.0
-#: Running-median width (cadences) against which cosmic rays are judged.
+#: Running-median width against which cosmic rays are judged: 4.4 hours (9 Kepler long
+#: cadences), in cadences of the light curve (the nearest odd number).
+COSMIC_RAY_WINDOW_D = 9 * KEPLER_CADENCE_D
+#: ... which is this many cadences at Kepler's long cadence.
 COSMIC_RAY_WINDOW = 9
 #: Window of the biweight detrending used by the residual domain (days).
 RESIDUAL_DETREND_WINDOW_DAYS = 1.0
 
 
-def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA) -> np.ndarray:
+def cosmic_ray_mask(flux: np.ndarray, sigma: float = COSMIC_RAY_SIGMA,
+                    window: int = COSMIC_RAY_WINDOW) -> np.ndarray:
     """True for cadences to keep: drops single-cadence upward spikes only.
 
     A cadence is a cosmic ray when it lies more than `sigma` point-to-point sigmas above the
-    running median of its neighbours while both neighbours lie within
-    COSMIC_RAY_NEIGHBOUR_SIGMA of it: one cadence alone, as a cosmic ray in a 29.4-minute
-    exposure. A flare's peak has its rise or its decay beside it and is kept (flares are the
-    star's light); dips are never removed (a transit is the signal).
+    running median of the `window` cadences around it (COSMIC_RAY_WINDOW_D in cadences of the
+    light curve) while both neighbours lie within COSMIC_RAY_NEIGHBOUR_SIGMA of it: one
+    cadence alone, as a cosmic ray in one exposure. A flare's peak has its rise or its decay
+    beside it and is kept (flares are the star's light); dips are never removed (a transit is
+    the signal).
     """
     keep = np.ones(flux.shape, dtype=bool)
-    if flux.size < COSMIC_RAY_WINDOW:
+    if flux.size < window:
         return keep
     noise = point_to_point_sigma(flux)
     if not np.isfinite(noise) or noise <= 0:
         return keep
-    excess = flux - running_median(flux, COSMIC_RAY_WINDOW)
+    excess = flux - running_median(flux, window)
     spike = excess > sigma * noise
     raised = excess > COSMIC_RAY_NEIGHBOUR_SIGMA * noise
     # Neighbours across a gap count too: a lone spike beside a gap is still alone.
@@ -59,8 +67,16 @@ class Prepared:
         self.lc = lc
 
     @cached_property
+    def cadence(self) -> float:
+        """The light curve's cadence (days): the median time between consecutive cadences.
+        Every window defined in time becomes cadences through it."""
+        time = self.lc.time
+        return median_cadence(time[np.isfinite(time)])
+
+    @cached_property
     def clean_mask(self) -> np.ndarray:
-        return cosmic_ray_mask(self.lc.flux)
+        window = odd_cadences_in(COSMIC_RAY_WINDOW_D, self.cadence, minimum=3)
+        return cosmic_ray_mask(self.lc.flux, window=window)
 
     @cached_property
     def time(self) -> np.ndarray:

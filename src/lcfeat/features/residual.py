@@ -15,7 +15,14 @@ from scipy.special import chdtrc, ndtr
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, declare
-from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, finite_cadences, robust_sigma
+from lcfeat.lightcurve.robust import (
+    KEPLER_CADENCE_D,
+    SEGMENT_GAP_DAYS,
+    cadences_in,
+    finite_cadences,
+    median_cadence,
+    robust_sigma,
+)
 
 DOMAIN = "residual"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -28,9 +35,10 @@ FEATURES = declare(
      "standard deviation of the detrended flux (flux / biweight trend - 1)",
      "wotan.flatten(method='biweight'), Hippke et al. 2019"),
     ("resid_after_detrend_autocorr", "dimensionless",
-     "lag-1 sample autocorrelation of the residuals over consecutive cadences in the same "
-     "continuous segment: sum of (r_i - mean)(r_i+1 - mean) over those pairs divided by "
-     "the sum of (r_i - mean)^2",
+     "sample autocorrelation of the residuals at a lag of one Kepler long cadence (29.4 min; "
+     "the nearest whole number L of cadences: 1 for Kepler, 15 for TESS 2-min) over pairs "
+     "of cadences L apart in the same continuous segment: sum of (r_i - mean)(r_i+L - mean) "
+     "over those pairs divided by the sum of (r_i - mean)^2",
      "Box, Jenkins & Reinsel, sect. 2.1"),
     ("resid_structure_score", "dimensionless",
      "mean of three numbers in [0, 1]: |resid_after_detrend_autocorr| and, for the "
@@ -48,7 +56,8 @@ FEATURES = declare(
      "two-sided p-value of the Wald-Wolfowitz runs test of residual >= median (normal "
      "approximation)", "statsmodels.sandbox.stats.runs.runstest_1samp(cutoff='median')"),
     ("resid_ljung_box_pvalue", "probability",
-     "p-value of the Ljung-Box test at lag 10 on the residuals",
+     "p-value of the Ljung-Box test on the residuals over lags up to 4.9 h (10 Kepler long "
+     "cadences; 147 TESS 2-min cadences)",
      "statsmodels.stats.diagnostic.acorr_ljungbox"),
     ("resid_complexity", "dimensionless",
      "Lempel-Ziv (1976) complexity (number of components of the exhaustive history, as "
@@ -60,8 +69,12 @@ NAMES = tuple(f.name for f in FEATURES)
 
 #: Fewer residuals than this give NULL.
 MIN_POINTS = 20
-#: Ljung-Box test lag (statsmodels' default for long series is min(nobs // 5, 10)).
+#: Ljung-Box test lag (statsmodels' default for long series is min(nobs // 5, 10)): 10 Kepler
+#: long cadences, in cadences of the light curve.
 LJUNG_BOX_LAG = 10
+LJUNG_BOX_LAG_D = LJUNG_BOX_LAG * KEPLER_CADENCE_D
+#: The residual autocorrelation's lag: one Kepler long cadence, in cadences of the light curve.
+AUTOCORR_LAG_D = KEPLER_CADENCE_D
 #: Entropy histogram: bins, and half-width in robust sigma about the median.
 ENTROPY_BINS = 32
 ENTROPY_HALF_WIDTH = 5.0
@@ -223,21 +236,26 @@ def ljung_box_pvalue(x: np.ndarray, lag: int = LJUNG_BOX_LAG) -> float:
 
 
 @njit(cache=True)
-def _lag1_within_segments(x: np.ndarray, time: np.ndarray, gap: float) -> float:
-    """Lag-1 sample autocorrelation (Box-Jenkins r_1) over pairs of consecutive cadences in
-    the same continuous segment: sum (x_i - m)(x_{i+1} - m) / sum (x_i - m)^2."""
+def _lag_within_segments(x: np.ndarray, time: np.ndarray, gap: float, lag: int) -> float:
+    """Sample autocorrelation at `lag` cadences (Box-Jenkins r_lag) over pairs of cadences
+    `lag` apart in the same continuous segment (no step between them longer than `gap`):
+    sum (x_i - m)(x_{i+lag} - m) / sum (x_i - m)^2."""
     n = x.size
     mean = 0.0
     for i in range(n):
         mean += x[i]
     mean /= n
+    # segment[i]: how many gaps precede cadence i; a pair is in one segment when equal
+    segment = np.zeros(n, dtype=np.int64)
+    for i in range(1, n):
+        segment[i] = segment[i - 1] + (1 if time[i] - time[i - 1] > gap else 0)
     num = 0.0
     den = 0.0
     for i in range(n):
         d = x[i] - mean
         den += d * d
-        if i + 1 < n and time[i + 1] - time[i] <= gap:
-            num += d * (x[i + 1] - mean)
+        if i + lag < n and segment[i + lag] == segment[i]:
+            num += d * (x[i + lag] - mean)
     return num / den
 
 
@@ -297,7 +315,8 @@ def structure_score(lag1: float, ljung_box_p: float, runs_p: float) -> float:
 def residual_features(
     residuals: np.ndarray, time: np.ndarray, flux: np.ndarray
 ) -> DomainResult:
-    """The 8 features of finite `residuals` at `time` (d), and of the `flux` they came from."""
+    """The 8 features of finite `residuals` at `time` (d), and of the `flux` they came from.
+    Lags defined in time become cadences of the residuals' own cadence."""
     n = int(residuals.size)
     if n < MIN_POINTS:
         return DomainResult.all_null(
@@ -323,9 +342,12 @@ def residual_features(
         # Scaled copy: the statistics below are scale-free, and this cannot overflow.
         scaled = residuals / float(np.max(np.abs(residuals)))
         median = float(np.median(scaled))
-        lag1 = _lag1_within_segments(scaled, time, SEGMENT_GAP_DAYS)
+        cadence = median_cadence(time)
+        lag1 = _lag_within_segments(scaled, time, SEGMENT_GAP_DAYS,
+                                    cadences_in(AUTOCORR_LAG_D, cadence))
         runs_p = runs_test_pvalue(scaled, median)
-        ljung_box_p = ljung_box_pvalue(scaled)
+        ljung_box_p = ljung_box_pvalue(
+            scaled, min(cadences_in(LJUNG_BOX_LAG_D, cadence), n - 1))
         result.values["resid_after_detrend_autocorr"] = lag1
         result.values["resid_run_test_pvalue"] = runs_p
         result.values["resid_ljung_box_pvalue"] = ljung_box_p

@@ -16,7 +16,13 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
-from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, finite_cadences, segment_bounds
+from lcfeat.lightcurve.robust import (
+    KEPLER_CADENCE_D,
+    SEGMENT_GAP_DAYS,
+    cadences_in,
+    finite_cadences,
+    segment_bounds,
+)
 
 DOMAIN = "temporal"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -33,31 +39,33 @@ FEATURES = declare(
      "number of cadences kept after the quality mask, finiteness and cosmic-ray clipping",
      "FEATURES.md input conventions"),
     ("temp_cadence_median", "d",
-     "median time between consecutive kept cadences (29.4 min = 0.02043 d for Kepler LC)",
+     "median time between consecutive kept cadences (29.4 min = 0.02043 d for Kepler LC, "
+     "2 min = 0.00139 d for TESS 2-minute light curves)",
      "Kepler Instrument Handbook KSCI-19033"),
     ("temp_cadence_std", "d",
      "standard deviation of the time between consecutive kept cadences within segments "
      "(gaps over 0.5 d excluded)", "numpy.std"),
     ("temp_autocorr_1hr", "dimensionless",
-     "autocorrelation at a lag of 2 cadences (58.8 min): sum(a b) / sqrt(sum(a^2) sum(b^2)) "
-     "pooled over every pair of cadences exactly 2 slots apart on the 29.4 min cadence grid "
-     "(masked cadences leave holes, they never shorten the lag) inside the same continuous "
-     "segment, each flux taken minus its segment's mean so that gaps and level changes do "
-     "not fake correlation",
+     "autocorrelation at a lag of 1 hour, in whole cadences (the nearest: 2 at Kepler's "
+     "29.4 min, 30 at TESS's 2 min): sum(a b) / sqrt(sum(a^2) sum(b^2)) pooled over every "
+     "pair of cadences exactly that many slots apart on the cadence grid (masked cadences "
+     "leave holes, they never shorten the lag) inside the same continuous segment, each flux "
+     "taken minus its segment's mean so that gaps and level changes do not fake correlation",
      "Box, Jenkins & Reinsel, Time Series Analysis, sect. 2.1"),
     ("temp_autocorr_1day", "dimensionless",
-     "as temp_autocorr_1hr at a lag of 49 cadences (1.0 d)",
+     "as temp_autocorr_1hr at a lag of 1 day (49 Kepler cadences, 720 TESS 2-min cadences)",
      "Box, Jenkins & Reinsel, sect. 2.1"),
     ("temp_autocorr_1week", "dimensionless",
-     "as temp_autocorr_1hr at a lag of 343 cadences (7.0 d)",
+     "as temp_autocorr_1hr at a lag of 7 days (343 Kepler cadences, 5040 TESS 2-min "
+     "cadences)",
      "Box, Jenkins & Reinsel, sect. 2.1"),
     ("temp_memory_coefficient", "dimensionless",
      "Hurst exponent by rescaled-range analysis: least-squares slope of log(mean R/S) "
-     "against log(window) over non-overlapping windows of 16 cadences up to N/4 in powers "
-     "of two, on the consecutive-cadence increments of the flux within continuous segments "
-     "(the step across a gap dropped): about 0.5 for white-noise increments, i.e. a random "
-     "walk flux (R/S is biased upward in short windows: about 0.53 for 16..16384, Anis & "
-     "Lloyd 1976)",
+     "against log(window) over non-overlapping windows of 7.85 h (16 Kepler cadences, 235 "
+     "TESS 2-min cadences) up to N/4 in powers of two, on the consecutive-cadence increments "
+     "of the flux within continuous segments (the step across a gap dropped): about 0.5 for "
+     "white-noise increments, i.e. a random walk flux (R/S is biased upward in short windows: "
+     "about 0.53 for 16..16384, Anis & Lloyd 1976)",
      "Hurst 1951; Mandelbrot & Wallis 1969"),
     ("temp_trend_strength", "dimensionless",
      "coefficient of determination R^2 of an ordinary least-squares line flux ~ time",
@@ -70,15 +78,19 @@ FEATURES = declare(
 )
 NAMES = tuple(f.name for f in FEATURES)
 
-#: Autocorrelation lags in Kepler long cadences (29.4 min): 58.8 min, 1.0008 d, 7.0 d.
-AUTOCORR_LAGS: dict[str, int] = {
-    "temp_autocorr_1hr": 2,
-    "temp_autocorr_1day": 49,
-    "temp_autocorr_1week": 343,
+#: Autocorrelation lags (days), each the nearest whole number of cadences of the light curve:
+#: 2, 49 and 343 Kepler long cadences (58.8 min, 1.0008 d, 7.009 d); 30, 720 and 5040 TESS
+#: 2-minute cadences.
+AUTOCORR_LAGS_D: dict[str, float] = {
+    "temp_autocorr_1hr": 1.0 / 24.0,
+    "temp_autocorr_1day": 1.0,
+    "temp_autocorr_1week": 7.0,
 }
 #: Fewer pairs than this at a lag and its autocorrelation is NULL.
 MIN_AUTOCORR_PAIRS = 10
-#: Rescaled range: the smallest window (cadences); the largest is N/4, in powers of two.
+#: Rescaled range: the smallest window, 16 Kepler long cadences (7.85 h), in cadences of the
+#: light curve; the largest is N/4, in powers of two.
+HURST_MIN_WINDOW_D = 16 * KEPLER_CADENCE_D
 HURST_MIN_WINDOW = 16
 #: ADF settings: bin width (d), the highest lag order tried, the fewest bins accepted.
 ADF_BIN_DAYS = 1.0
@@ -158,10 +170,15 @@ def within_segment_increments(flux: np.ndarray, bounds: np.ndarray) -> np.ndarra
     return np.diff(flux)[keep]
 
 
-def hurst_windows(n: int) -> np.ndarray:
-    """Window lengths HURST_MIN_WINDOW, 2x, 4x ... up to n // 4."""
+def autocorr_lags(cadence: float) -> dict[str, int]:
+    """The autocorrelation lags in cadences of `cadence` days (AUTOCORR_LAGS_D)."""
+    return {name: cadences_in(lag, cadence) for name, lag in AUTOCORR_LAGS_D.items()}
+
+
+def hurst_windows(n: int, min_window: int = HURST_MIN_WINDOW) -> np.ndarray:
+    """Window lengths min_window, 2x, 4x ... up to n // 4."""
     sizes = []
-    size = HURST_MIN_WINDOW
+    size = min_window
     while size <= n // 4:
         sizes.append(size)
         size *= 2
@@ -199,13 +216,15 @@ def rescaled_range(x: np.ndarray, window: int) -> float:
     return total / count if count else np.nan
 
 
-def hurst_exponent(increments: np.ndarray) -> tuple[Value, str]:
-    """Slope of log(mean R/S) against log(window) (Hurst 1951), windows in powers of two."""
-    windows = hurst_windows(increments.size)
+def hurst_exponent(increments: np.ndarray,
+                   min_window: int = HURST_MIN_WINDOW) -> tuple[Value, str]:
+    """Slope of log(mean R/S) against log(window) (Hurst 1951), windows in powers of two
+    from `min_window` cadences."""
+    windows = hurst_windows(increments.size, min_window)
     if windows.size < 2:
         return None, (
             f"{increments.size} increments: rescaled range needs at least "
-            f"{8 * HURST_MIN_WINDOW} for two window sizes"
+            f"{8 * min_window} for two window sizes"
         )
     rs = np.array([rescaled_range(increments, int(w)) for w in windows])
     ok = np.isfinite(rs) & (rs > 0)
@@ -377,7 +396,7 @@ def temporal_features(
         result.set_null(("temp_duration_days",), "no cadence")
     if n < 2:
         return result.set_null(
-            ("temp_cadence_median", "temp_cadence_std", *AUTOCORR_LAGS,
+            ("temp_cadence_median", "temp_cadence_std", *AUTOCORR_LAGS_D,
              "temp_memory_coefficient", "temp_trend_strength", "temp_stationarity_pvalue"),
             f"{n} cadence after cleaning: no time step, lag or trend",
         )
@@ -392,15 +411,18 @@ def temporal_features(
         result.set_null(("temp_cadence_std",), "no two consecutive cadences within a segment")
 
     if cadence > 0:
-        slots = cadence_slots(time, bounds, cadence, max(AUTOCORR_LAGS.values()) + 1)
+        lags = autocorr_lags(cadence)
+        slots = cadence_slots(time, bounds, cadence, max(lags.values()) + 1)
         demeaned = segment_demeaned(flux, bounds)
-        for name, lag in AUTOCORR_LAGS.items():
+        for name, lag in lags.items():
             result.set(name, *lag_autocorrelation(demeaned, slots, lag))
     else:
-        result.set_null(AUTOCORR_LAGS, "median time step is not positive: no cadence grid")
+        result.set_null(AUTOCORR_LAGS_D, "median time step is not positive: no cadence grid")
 
     result.set("temp_memory_coefficient",
-               *hurst_exponent(within_segment_increments(flux, bounds)))
+               *hurst_exponent(within_segment_increments(flux, bounds),
+                               cadences_in(HURST_MIN_WINDOW_D, cadence, HURST_MIN_WINDOW)
+                               if cadence > 0 else HURST_MIN_WINDOW))
     result.set("temp_trend_strength", *trend_r_squared(time, flux))
     result.set("temp_stationarity_pvalue", *adf_pvalue(bin_flux(time, flux, ADF_BIN_DAYS)))
     return result

@@ -67,7 +67,7 @@ FEATURES = declare(
      "slid over +-D/2 in 21 steps; NULL with fewer than 3 transits with data",
      "lcfeat definition"),
     ("transit_implied_r_planet_rjup", "R_Jup",
-     "sqrt(depth) x stellar radius (KIC RADIUS of the FITS header), in Jupiter radii "
+     "sqrt(depth) x stellar radius (KIC or TIC RADIUS of the FITS header), in Jupiter radii "
      "(R_sun / R_Jup = 9.731); NULL without a stellar radius", "Seager & Mallen-Ornelas 2003"),
     ("transit_physically_plausible", "flag",
      "1.0 if transit_implied_r_planet_rjup <= 2, 0.0 if larger; NULL without a radius",
@@ -80,7 +80,8 @@ FEATURES = declare(
 NAMES = tuple(f.name for f in FEATURES)
 #: Stored beside the features in the same row, not among the 63.
 EXTRAS = (
-    Extra("transit_bls_epoch", "d (BKJD)", "mid-time of the first transit of the best box"),
+    Extra("transit_bls_epoch", "d (BKJD; BTJD for TESS)",
+          "mid-time of the first transit of the best box"),
     Extra("transit_bls_snr", "dimensionless",
           "depth / depth uncertainty of the best box (white noise from the residual scatter)"),
     Extra("transit_odd_even_sigma", "sigma",
@@ -117,8 +118,10 @@ def timing_scatter(index: np.ndarray, mid_times: np.ndarray) -> float:
     return float(np.sqrt(np.sum(residual**2) / (index.size - 2)))
 
 
-def candidate_features(found: TransitSearch, stellar_radius: float | None) -> DomainResult:
-    """The domain's values for the chosen search of a light curve."""
+def candidate_features(found: TransitSearch, stellar_radius: float | None,
+                       catalog: str = "KIC") -> DomainResult:
+    """The domain's values for the chosen search of a light curve (`catalog`, KIC or TIC,
+    names the source of the stellar radius in a NULL reason)."""
     periodic, sigma = found.periodic, found.sigma
     result, t, y = periodic.result, periodic.time, periodic.y
     cand = result.candidate
@@ -154,7 +157,7 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None) -> Do
         values["transit_physically_plausible"] = 1.0 if radius <= PLAUSIBLE_MAX_RJUP else 0.0
     else:
         out.set_null(("transit_implied_r_planet_rjup", "transit_physically_plausible"),
-                     "no stellar radius (KIC RADIUS) in the FITS headers")
+                     f"no stellar radius ({catalog} RADIUS) in the FITS headers")
 
     odd = single.index % 2 == 1
     d_odd, e_odd, n_odd = single.pooled_depth(odd, sigma)
@@ -174,18 +177,19 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None) -> Do
 
 
 def transit_features(time: np.ndarray, flux: np.ndarray, stellar_radius: float | None,
-                     parallel: bool = False) -> DomainResult:
+                     parallel: bool = False, catalog: str = "KIC") -> DomainResult:
     """Search a normalised light curve and measure its best candidate."""
     try:
         found = search_transits(time, flux, parallel=parallel)
     except NotSearchableError as exc:
         return DomainResult.all_null(NAMES, str(exc))
-    return candidate_features(found, stellar_radius)
+    return candidate_features(found, stellar_radius, catalog)
 
 
 def compute(prepared: Prepared, parallel: bool = False) -> DomainResult:
+    catalog = "TIC" if prepared.lc.mission == "tess" else "KIC"
     return transit_features(prepared.time, prepared.flux, prepared.lc.stellar.get("radius"),
-                            parallel=parallel)
+                            parallel=parallel, catalog=catalog)
 
 
 SPEC = Domain(DOMAIN, FLUX, FEATURES, compute, EXTRAS)

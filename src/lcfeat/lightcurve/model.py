@@ -1,10 +1,16 @@
-"""The light curve every later stage works on, and one quarter of it as read from a file."""
+"""The light curve every later stage works on, and one quarter of it as read from a file.
+
+A TESS sector plays the part of a Kepler quarter: `Quarter.quarter` and `LightCurve.quarter`
+hold sector numbers when `mission` is "tess", and `kepler_id` holds the TIC id.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lcfeat.targets.ids import format_target_id
 
 
 @dataclass(frozen=True)
@@ -30,14 +36,25 @@ class Quarter:
     #: DATA_REL of the primary header (None if absent) and the file's name, for messages.
     data_release: int | None = None
     name: str = ""
+    #: "kepler" or "tess" (then `quarter` is the sector and `kepler_id` the TIC id).
+    mission: str = "kepler"
+    #: Nominal time between cadences (days, the TIMEDEL keyword), when the file gives it.
+    cadence: float | None = None
+
+    @property
+    def label(self) -> str:
+        """`Q5` for a Kepler quarter, `S1` for a TESS sector."""
+        return f"{'S' if self.mission == 'tess' else 'Q'}{self.quarter}"
 
 
 @dataclass(frozen=True)
 class LightCurve:
     """A target's stitched light curve: every array has one element per kept cadence.
 
-    `flux` and `flux_err` are divided by their quarter's median PDCSAP flux, so they are
-    dimensionless with median 1 in each quarter. `time` is BKJD in days, sorted ascending.
+    `flux` and `flux_err` are divided by their quarter's (sector's) median PDCSAP flux, so they
+    are dimensionless with median 1 in each quarter. `time` is in days, sorted ascending: BKJD
+    (BJD - 2454833) for Kepler, BTJD (BJD - 2457000) for TESS; `mission` says which, and
+    `kepler_id` is then the TIC id and `quarter` the sector.
     Centroids are `MOM_CENTR1` (column) and `MOM_CENTR2` (row) in pixels, or None when the
     files have no such columns (`centroid_null_reason` says why).
     """
@@ -52,6 +69,7 @@ class LightCurve:
     centroid_null_reason: str | None = None
     stellar: dict[str, float] = field(default_factory=dict)
     skipped_quarters: tuple[str, ...] = ()
+    mission: str = "kepler"
 
     def __post_init__(self) -> None:
         n = self.time.shape[0]
@@ -68,5 +86,10 @@ class LightCurve:
     @property
     def quarters(self) -> tuple[int, ...]:
         return tuple(int(q) for q in np.unique(self.quarter))
+
+    @property
+    def target_id(self) -> str:
+        """`KIC n` or `TIC n`."""
+        return format_target_id(self.kepler_id, self.mission)
 
 

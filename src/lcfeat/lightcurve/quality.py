@@ -1,8 +1,11 @@
-"""Which SAP_QUALITY flags a setting rejects: lightkurve's definitions plus rolling band.
+"""Which QUALITY flags a setting rejects: lightkurve's definitions, per mission.
 
-The flag table is lightkurve's `KeplerQualityFlags` (the Kepler Archive Manual, table 2.3),
+The flag tables are lightkurve's `KeplerQualityFlags` (the Kepler Archive Manual, table 2.3)
+and `TessQualityFlags` (the TESS Science Data Products Description Document, table 28),
 copied here because importing lightkurve takes seconds and every command, worker and Dask
-worker reads files; `tests/lightcurve/test_quality.py` holds the copy equal to lightkurve's.
+worker reads files; `tests/lightcurve/test_quality.py` holds the copies equal to lightkurve's.
+Kepler's named presets add "Rolling band in optimal aperture"; TESS's are lightkurve's as
+they are.
 """
 
 from __future__ import annotations
@@ -56,19 +59,66 @@ LIGHTKURVE_PRESETS: dict[str, int] = {
 }
 
 
-@cache
-def quality_bitmask(setting: str | int = DEFAULT_QUALITY) -> int:
-    """The SAP_QUALITY bits to reject for a setting.
+#: Bit -> meaning of the TESS QUALITY flags (lightkurve's `TessQualityFlags.STRINGS`).
+TESS_QUALITY_FLAGS: dict[int, str] = {
+    1: "Attitude tweak",
+    2: "Safe mode",
+    4: "Coarse point",
+    8: "Earth point",
+    16: "Argabrightening",
+    32: "Desaturation event",
+    64: "Cosmic ray in optimal aperture",
+    128: "Manual exclude",
+    256: "Discontinuity corrected",
+    512: "Impulsive outlier",
+    1024: "Cosmic ray in collateral data",
+    2048: "Straylight",
+    4096: "Straylight2",
+    8192: "Planet Search Exclude",
+    16384: "Bad Calibration Exclude",
+    32768: "Insufficient Targets for Error Correction Exclude",
+}
+_TESS_BIT = {meaning: bit for bit, meaning in TESS_QUALITY_FLAGS.items()}
+#: Cadences that are definitely useless (lightkurve's TessQualityFlags.DEFAULT_BITMASK).
+_TESS_DEFAULT = (
+    _TESS_BIT["Attitude tweak"] | _TESS_BIT["Safe mode"] | _TESS_BIT["Coarse point"]
+    | _TESS_BIT["Earth point"] | _TESS_BIT["Argabrightening"] | _TESS_BIT["Desaturation event"]
+    | _TESS_BIT["Manual exclude"] | _TESS_BIT["Impulsive outlier"]
+    | _TESS_BIT["Bad Calibration Exclude"]
+)
+#: lightkurve's TESS presets (`TessQualityFlags.OPTIONS`), used as they are.
+TESS_LIGHTKURVE_PRESETS: dict[str, int] = {
+    "none": 0,
+    "default": _TESS_DEFAULT,
+    "hard": _TESS_DEFAULT | _TESS_BIT["Cosmic ray in optimal aperture"]
+    | _TESS_BIT["Cosmic ray in collateral data"] | _TESS_BIT["Straylight"]
+    | _TESS_BIT["Straylight2"],
+    "hardest": 65535,  # any flag set (lightkurve's HARDEST_BITMASK)
+}
 
-    Named presets are lightkurve's, plus "Rolling band in optimal aperture": lightkurve's
-    `default` does not include it although old documentation said so (FEATURES.md).
-    An integer is taken as the exact bitmask.
+
+@cache
+def quality_bitmask(setting: str | int = DEFAULT_QUALITY, mission: str = "kepler") -> int:
+    """The QUALITY bits to reject for a setting, for the files of `mission`.
+
+    Kepler's named presets are lightkurve's, plus "Rolling band in optimal aperture":
+    lightkurve's `default` does not include it although old documentation said so
+    (FEATURES.md). TESS's are lightkurve's `TessQualityFlags` presets. An integer is taken as
+    the exact bitmask, whatever the mission.
     """
     if isinstance(setting, int) or (isinstance(setting, str) and setting.isdigit()):
         value = int(setting)
         if value < 0:
             raise ValueError(f"quality bitmask must be >= 0, got {value}")
         return value
+    if mission == "tess":
+        if setting not in TESS_LIGHTKURVE_PRESETS:
+            raise ValueError(
+                f"unknown quality setting {setting!r}: use one of {', '.join(QUALITY_PRESETS)} "
+                "or an integer bitmask")
+        return TESS_LIGHTKURVE_PRESETS[setting]
+    if mission != "kepler":
+        raise ValueError(f"no quality flags for mission {mission!r}")
     try:
         preset = LIGHTKURVE_PRESETS[setting]
     except KeyError:

@@ -14,6 +14,32 @@ SEGMENT_GAP_DAYS = 0.5
 #: Scales a median absolute deviation to sigma for Gaussian noise: 1 / Phi^-1(3/4), the
 #: constant of scipy.stats.median_abs_deviation(scale="normal"), used everywhere.
 MAD_TO_SIGMA = 1.482602218505602
+#: Kepler's long cadence (days, 29.4244 min; Kepler Instrument Handbook KSCI-19033). Windows
+#: first written in Kepler cadences are this many days times that count.
+KEPLER_CADENCE_D = 0.0204340
+
+
+def median_cadence(time: np.ndarray) -> float:
+    """The median time (days) between consecutive cadences: the cadence, whatever the holes
+    left by masked cadences. NaN with fewer than two cadences."""
+    if time.size < 2:
+        return float("nan")
+    return float(np.median(np.diff(time)))
+
+
+def cadences_in(duration: float, cadence: float, minimum: int = 1) -> int:
+    """How many cadences of `cadence` days span `duration` days: the nearest whole number,
+    at least `minimum` (the count itself when the cadence is unknown: not positive or NaN)."""
+    if not (np.isfinite(cadence) and cadence > 0):
+        return minimum
+    return max(minimum, int(np.rint(duration / cadence)))
+
+
+def odd_cadences_in(duration: float, cadence: float, minimum: int = 1) -> int:
+    """`cadences_in` rounded to the nearest odd number (a window centred on a cadence)."""
+    if not (np.isfinite(cadence) and cadence > 0):
+        return minimum
+    return max(minimum, 2 * int(np.rint((duration / cadence - 1.0) / 2.0)) + 1)
 
 
 def robust_sigma(x: np.ndarray, center: float | None = None) -> float:

@@ -1,7 +1,7 @@
-"""A light curve from whatever a user holds: Kepler files, a lightkurve `LightCurve` or
-`LightCurveCollection`, or plain arrays. Everything becomes the same `LightCurve` that
-`read_light_curve` makes from files: lcfeat's quality mask, each quarter divided by its median,
-quarters stitched in time order.
+"""A light curve from whatever a user holds: Kepler (or TESS SPOC) files, a lightkurve
+`LightCurve` or `LightCurveCollection`, or plain arrays. Everything becomes the same
+`LightCurve` that `read_light_curve` makes from files: lcfeat's quality mask, each quarter
+(sector) divided by its median, quarters stitched in time order.
 
 lightkurve objects are recognised by their attributes (`time`, `flux`, `meta`), so lightkurve
 is never imported here.
@@ -17,12 +17,18 @@ from typing import Any
 import numpy as np
 
 from lcfeat.errors import InvalidLightCurveFileError, NoUsableDataError
-from lcfeat.lightcurve.kepler import read_light_curve, stitch
+from lcfeat.lightcurve.files import read_light_curve, stitch
 from lcfeat.lightcurve.model import LightCurve, Quarter
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
+from lcfeat.lightcurve.tess import HEADER_KEYS as TESS_HEADER_KEYS
 
 #: Barycentric Kepler Julian Date = BJD - 2454833 (the TIME column of Kepler files).
 BKJD_OFFSET = 2454833.0
+#: Barycentric TESS Julian Date = BJD - 2457000 (the TIME column of TESS files).
+BTJD_OFFSET = 2457000.0
+#: Light-curve files of a folder: Kepler's, then TESS SPOC's.
+FOLDER_PATTERNS = ("kplr*_llc.fits", "tess*_lc.fits", "hlsp_tess-spoc_*_lc.fits",
+                   "hlsp_tess-data-alerts_*_lc.fits")
 #: Primary-header keywords kept with a quarter (the stellar parameters among them).
 HEADER_KEYS = ("TEFF", "LOGG", "RADIUS", "KEPMAG", "FEH", "DATA_REL", "OBJECT")
 #: First long cadence of each Kepler quarter in the archive files (BKJD, rounded down; the
@@ -66,15 +72,16 @@ def _lightkurve_items(value: object) -> list[Any] | None:
 
 
 def light_curve_files(source: PathLike | Iterable[PathLike]) -> list[Path]:
-    """The quarter files a path names: the file itself, every `kplr*_llc.fits` of a folder
-    (one target's, as in a mirror), or each path of a list."""
+    """The quarter files a path names: the file itself, every `kplr*_llc.fits` (or TESS SPOC
+    light curve) of a folder (one target's, as in a mirror), or each path of a list."""
     paths = [Path(source)] if _is_path(source) else [Path(p) for p in source]
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(path.glob("kplr*_llc.fits"))
+            found = sorted({f for pattern in FOLDER_PATTERNS for f in path.glob(pattern)})
             if not found:
-                raise InvalidLightCurveFileError(f"{path}: no kplr*_llc.fits files in the folder")
+                raise InvalidLightCurveFileError(
+                    f"{path}: no kplr*_llc.fits or TESS SPOC light curves in the folder")
             files += found
         else:
             files.append(path)
@@ -110,12 +117,10 @@ def light_curve_from(source: Any, *arrays: Any, quality: str | int = DEFAULT_QUA
     if isinstance(source, LightCurve):
         return source
     if _is_lightkurve(source):
-        return stitch([_quarter_from_lightkurve(source, quality_bitmask(quality))],
-                      kepler_id=kepler_id)
+        return stitch([_quarter_from_lightkurve(source, quality)], kepler_id=kepler_id)
     collection = _lightkurve_items(source)
     if collection is not None:
-        bitmask = quality_bitmask(quality)
-        return stitch([_quarter_from_lightkurve(lc, bitmask) for lc in collection],
+        return stitch([_quarter_from_lightkurve(lc, quality) for lc in collection],
                       kepler_id=kepler_id)
     if _is_path(source) or (isinstance(source, Sequence) and source
                             and all(_is_path(p) for p in source)):
@@ -139,22 +144,26 @@ def _float_values(column: Any) -> np.ndarray:
     return values
 
 
-def _bkjd(time: Any) -> np.ndarray:
-    """Times in BKJD from an astropy `Time` (or plain numbers, taken as BKJD)."""
+def _bkjd(time: Any, offset: float = BKJD_OFFSET, name: str = "bkjd") -> np.ndarray:
+    """Times in BKJD (BTJD, with that `offset` and format `name`) from an astropy `Time` (or
+    plain numbers, taken as such)."""
     if hasattr(time, "format") and hasattr(time, "jd"):
-        if time.format == "bkjd":
+        if time.format == name:
             return _float_values(time.value)
-        return _float_values(time.tdb.jd) - BKJD_OFFSET
+        return _float_values(time.tdb.jd) - offset
     return _float_values(time)
 
 
-def _quarter_from_lightkurve(lc: Any, bitmask: int) -> Quarter:
+def _quarter_from_lightkurve(lc: Any, quality: str | int) -> Quarter:
     meta = dict(lc.meta)
+    if str(meta.get("TELESCOP") or "").strip() == "TESS":
+        return _sector_from_lightkurve(lc, meta, quality)
     mission = str(meta.get("MISSION") or meta.get("TELESCOP") or "").strip()
     if mission.lower() != "kepler":
         raise InvalidLightCurveFileError(
             f"{meta.get('LABEL') or 'light curve'}: mission is {mission or 'unknown'!r}, "
-            "not Kepler")
+            "not Kepler or TESS")
+    bitmask = quality_bitmask(quality)
     time = _bkjd(lc.time)
     flux = _float_values(lc.flux)
     flux_err = (_float_values(lc.flux_err) if "flux_err" in lc.colnames
@@ -174,6 +183,33 @@ def _quarter_from_lightkurve(lc: Any, bitmask: int) -> Quarter:
         centroid_row=_float_values(lc["centroid_row"])[keep] if has_centroids else None,
         header={key: meta.get(key) for key in HEADER_KEYS},
         n_rows=int(time.shape[0]),
+    )
+
+
+def _sector_from_lightkurve(lc: Any, meta: dict[str, Any], quality: str | int) -> Quarter:
+    """A lightkurve `TessLightCurve` (PDCSAP flux, lightkurve's defaults) as one sector, with
+    lcfeat's TESS quality mask applied to its `quality` column."""
+    bitmask = quality_bitmask(quality, "tess")
+    time = _bkjd(lc.time, BTJD_OFFSET, "btjd")
+    flux = _float_values(lc.flux)
+    flux_err = (_float_values(lc.flux_err) if "flux_err" in lc.colnames
+                else np.full_like(flux, np.nan))
+    flags = (np.asarray(_float_values(lc["quality"]), dtype=np.int64)
+             if "quality" in lc.colnames else np.zeros(time.shape, dtype=np.int64))
+    keep = ((flags & bitmask) == 0) & np.isfinite(time) & np.isfinite(flux)
+    has_centroids = "centroid_col" in lc.colnames and "centroid_row" in lc.colnames
+    tic_id = meta.get("TICID") or meta.get("TARGETID") or -1
+    return Quarter(
+        quarter=int(meta.get("SECTOR") or 0),
+        kepler_id=int(tic_id),
+        time=time[keep],
+        flux=flux[keep],
+        flux_err=flux_err[keep],
+        centroid_col=_float_values(lc["centroid_col"])[keep] if has_centroids else None,
+        centroid_row=_float_values(lc["centroid_row"])[keep] if has_centroids else None,
+        header={key: meta.get(key) for key in TESS_HEADER_KEYS},
+        n_rows=int(time.shape[0]),
+        mission="tess",
     )
 
 

@@ -31,6 +31,7 @@ from lcfeat.errors import LcfeatError
 from lcfeat.features.extract import FeatureRow, extract_features
 from lcfeat.lightcurve import LightCurve, read_light_curve
 from lcfeat.store.records import Failure
+from lcfeat.targets.ids import format_target_id
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,12 @@ class Task:
     attempt: int = 1
     download_seconds: float = 0.0
     light_curve: LightCurve | None = None
+    #: "kepler" or "tess": `kepler_id` is a KIC or a TIC id, and every file must be of it
+    mission: str = "kepler"
+
+    @property
+    def target_id(self) -> str:
+        return format_target_id(self.kepler_id, self.mission)
 
 
 @dataclass
@@ -59,6 +66,19 @@ class Outcome:
     seconds: float = 0.0
     download_seconds: float = 0.0
     quarters: tuple[int, ...] = field(default_factory=tuple)
+    mission: str = "kepler"
+
+    @property
+    def target_id(self) -> str:
+        return format_target_id(self.kepler_id, self.mission)
+
+
+def failed(task: Task, error_type: str, message: str, attempts: int,
+           stage: str = "extract") -> Outcome:
+    """The outcome of a task that failed outside `run_task` (crash, time-out, lost worker)."""
+    return Outcome(task.kepler_id, failure=Failure(
+        task.kepler_id, stage, error_type, message, attempts, task.mission),
+        download_seconds=task.download_seconds, mission=task.mission)
 
 
 def run_task(task: Task) -> Outcome:
@@ -69,19 +89,22 @@ def run_task(task: Task) -> Outcome:
         lc = task.light_curve
         if lc is None:
             lc = read_light_curve(list(task.paths), quality=task.quality,
-                                  kepler_id=task.kepler_id)
+                                  kepler_id=task.kepler_id, mission=task.mission)
         stage = "extract"
         row = extract_features(lc)
         return Outcome(task.kepler_id, row=row, seconds=time.perf_counter() - started,
-                       download_seconds=task.download_seconds, quarters=lc.quarters)
+                       download_seconds=task.download_seconds, quarters=lc.quarters,
+                       mission=task.mission)
     except LcfeatError as exc:
-        failure = Failure(task.kepler_id, stage, type(exc).__name__, str(exc), task.attempt)
+        failure = Failure(task.kepler_id, stage, type(exc).__name__, str(exc), task.attempt,
+                          task.mission)
     except Exception as exc:  # a bug or a library error: keep the run going, keep the evidence
         last = traceback.extract_tb(exc.__traceback__)[-1]
         message = f"{exc} (at {os.path.basename(last.filename)}:{last.lineno})"
-        failure = Failure(task.kepler_id, stage, type(exc).__name__, message, task.attempt)
+        failure = Failure(task.kepler_id, stage, type(exc).__name__, message, task.attempt,
+                          task.mission)
     return Outcome(task.kepler_id, failure=failure, seconds=time.perf_counter() - started,
-                   download_seconds=task.download_seconds)
+                   download_seconds=task.download_seconds, mission=task.mission)
 
 
 Work = Callable[[Task], Outcome]
@@ -322,13 +345,11 @@ class LocalExecutor:
                     task, reason, error_type = failure
                     pool[pool.index(worker)] = _Worker(self.context, self.work)
                     if task.attempt < MAX_ATTEMPTS:
-                        log.warning("KIC %s: %s; retrying in a fresh process",
-                                    task.kepler_id, reason)
+                        log.warning("%s: %s; retrying in a fresh process",
+                                    task.target_id, reason)
                         retry.append(replace(task, attempt=task.attempt + 1))
                     else:
-                        yield Outcome(task.kepler_id, failure=Failure(
-                            task.kepler_id, "extract", error_type, reason, task.attempt),
-                            download_seconds=task.download_seconds)
+                        yield failed(task, error_type, reason, task.attempt)
         finally:
             for worker in pool:
                 worker.stop(kill=worker.task is not None)
@@ -415,9 +436,7 @@ class DaskExecutor:
                 try:
                     yield future.result()
                 except Exception as exc:  # KilledWorker and friends: the target fails alone
-                    yield Outcome(task.kepler_id, failure=Failure(
-                        task.kepler_id, "extract", type(exc).__name__, str(exc), MAX_ATTEMPTS),
-                        download_seconds=task.download_seconds)
+                    yield failed(task, type(exc).__name__, str(exc), MAX_ATTEMPTS)
         finally:
             client.close()
             if cluster is not None:

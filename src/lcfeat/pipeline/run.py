@@ -78,12 +78,13 @@ def plan_targets(store: Store, kepler_ids: list[int], settings: RunSettings,
     """Which requested targets to process now, and how many are skipped as already done."""
     if settings.force:
         return kepler_ids, 0
+    mission = settings.mission
     if settings.retry_failed:
         failed = store.failed_target_ids()
-        todo = [k for k in kepler_ids if format_target_id(k) in failed]
+        todo = [k for k in kepler_ids if format_target_id(k, mission) in failed]
         return todo, len(kepler_ids) - len(todo)
     done = store.done_target_ids(settings_hash=key)
-    todo = [k for k in kepler_ids if format_target_id(k) not in done]
+    todo = [k for k in kepler_ids if format_target_id(k, mission) not in done]
     return todo, len(kepler_ids) - len(todo)
 
 
@@ -95,6 +96,7 @@ def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettin
     except for an outage of the archive, which pauses the fetching instead (past its budget
     the error goes into `archive_lost` and the unfetched targets stay pending). Always ends
     the task stream with None, so the CPU stage never waits for nothing."""
+    mission = settings.mission
     try:
         fetched = archive.iter_fetch(kepler_ids, concurrency=settings.io_concurrency,
                                      outage_budget=settings.archive_outage_budget,
@@ -103,13 +105,14 @@ def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettin
             if stop.is_set():
                 break
             if result.error or not result.paths:
-                message = result.error or f"KIC {result.kepler_id}: no light-curve files"
+                message = (result.error or
+                           f"{format_target_id(result.kepler_id, mission)}: no light-curve files")
                 fetch_failures.put(Outcome(result.kepler_id, failure=Failure(
-                    result.kepler_id, "fetch", "FetchError", message),
-                    download_seconds=result.seconds))
+                    result.kepler_id, "fetch", "FetchError", message, mission=mission),
+                    download_seconds=result.seconds, mission=mission))
                 continue
             task = Task(result.kepler_id, tuple(str(p) for p in result.paths),
-                        settings.quality, download_seconds=result.seconds)
+                        settings.quality, download_seconds=result.seconds, mission=mission)
             while not stop.is_set():
                 try:
                     tasks.put(task, timeout=0.2)
@@ -161,8 +164,7 @@ class _Run:
             summary.failed += 1
             summary.failures_by_reason[outcome.failure.error_type] += 1
             if len(summary.failed_targets) < MAX_LISTED_FAILURES:
-                summary.failed_targets.append((format_target_id(outcome.kepler_id),
-                                               outcome.failure.message))
+                summary.failed_targets.append((outcome.target_id, outcome.failure.message))
         self.batch.append(outcome)
         summary.seconds = time.perf_counter() - self.started
         if self.progress is not None:
@@ -234,11 +236,11 @@ def _start_record(store: Store, kepler_ids: list[int], skipped: int, key: str,
          "archive_outage_budget": settings.archive_outage_budget,
          "executor": settings.executor, "dask_scheduler": settings.dask_scheduler,
          "force": settings.force, "retry_failed": settings.retry_failed,
-         "settings_hash": key},
+         "settings_hash": key, "mission": settings.mission},
         archive_name, len(kepler_ids), argv=argv or sys.argv,
     )
     record.n_skipped = skipped
-    store.register_targets(kepler_ids, labels)
+    store.register_targets(kepler_ids, labels, settings.mission)
     save_run(store, record)
     return record
 

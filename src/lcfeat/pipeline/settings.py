@@ -37,6 +37,8 @@ class RunSettings:
     dask_scheduler: str | None = None
     #: How long the archive may stay unreachable before the run stops (exit 3), seconds.
     archive_outage_budget: float = 1800.0
+    #: "kepler" (KIC ids, Kepler long-cadence files) or "tess" (TIC ids, TESS SPOC files)
+    mission: str = "kepler"
 
     def __post_init__(self) -> None:
         """Settings are checked when made, before a run starts any work."""
@@ -49,11 +51,16 @@ class RunSettings:
         check_seconds("archive_outage_budget", self.archive_outage_budget, allow_zero=True)
 
     def feature_settings(self) -> dict[str, Any]:
-        """What changes feature values (the resume key): a new lcfeat version recomputes."""
+        """What changes feature values (the resume key): a new lcfeat version recomputes.
+        A Kepler run's key is what it was before lcfeat read TESS, so it still resumes."""
         from lcfeat.lightcurve.quality import quality_bitmask
         from lcfeat.version import __version__
 
-        return {"quality_bitmask": quality_bitmask(self.quality), "lcfeat": __version__}
+        settings: dict[str, Any] = {"quality_bitmask": quality_bitmask(self.quality, self.mission),
+                                    "lcfeat": __version__}
+        if self.mission != "kepler":
+            settings["mission"] = self.mission
+        return settings
 
 
 DEFAULTS = RunSettings()

@@ -28,17 +28,21 @@ log = logging.getLogger(__name__)
 _KPLR_NAME = re.compile(r"kplr(\d{9})-", re.IGNORECASE)
 
 
-def _kepler_id_of_files(paths: list[str]) -> int:
-    """The KIC id in Kepler file names (kplrNNNNNNNNN-...), else in the first file's header."""
+def _target_of_files(paths: list[str]) -> tuple[int, str]:
+    """The KIC id in Kepler file names (kplrNNNNNNNNN-...), else the first file's header's
+    KEPLERID, or TICID for a TESS file; and the mission."""
     ids = {int(m.group(1)) for p in paths if (m := _KPLR_NAME.search(os.path.basename(p)))}
     if len(ids) == 1 and len(paths) == sum(bool(_KPLR_NAME.search(p)) for p in paths):
-        return ids.pop()
+        return ids.pop(), "kepler"
     from astropy.io import fits
 
     try:
-        return int(fits.getval(paths[0], "KEPLERID", ext=0))
+        header = fits.getheader(paths[0], ext=0)
+        if str(header.get("TELESCOP", "")).strip() == "TESS":
+            return int(header["TICID"]), "tess"
+        return int(header["KEPLERID"]), "kepler"
     except (OSError, KeyError, ValueError, TypeError):
-        return -1  # read_light_curve names the problem when the worker reads the file
+        return -1, "kepler"  # read_light_curve names the problem when the worker reads it
 
 
 def _is_kic(item: object) -> bool:
@@ -68,7 +72,8 @@ def plan_sources(sources: Any, quality: str | int
             to_fetch.append(parse_kic(item))
         elif _names_files(item):
             paths = [str(p) for p in light_curve_files(item)]
-            tasks.append(Task(_kepler_id_of_files(paths), tuple(paths), quality))
+            number, mission = _target_of_files(paths)
+            tasks.append(Task(number, tuple(paths), quality, mission=mission))
         else:
             # in-memory light curves (lcfeat's, lightkurve's) travel to the worker as they are
             lc = light_curve_from(item, quality=quality)
@@ -76,7 +81,7 @@ def plan_sources(sources: Any, quality: str | int
                 raise InvalidTargetError(
                     "every star of a table needs its KIC id: make light curves from arrays "
                     "with lcfeat.light_curve(time, flux, kepler_id=...)")
-            tasks.append(Task(lc.kepler_id, (), quality, light_curve=lc))
+            tasks.append(Task(lc.kepler_id, (), quality, light_curve=lc, mission=lc.mission))
     return list(dict.fromkeys(to_fetch)), tasks, None
 
 
@@ -120,7 +125,7 @@ def extract_table(
     quality_bitmask(quality)  # an unknown setting fails now, not in every worker
     start_fork_server()  # its imports overlap with reading and fetching the sources
     to_fetch, ready, folder = plan_sources(sources, quality)
-    order = [task.kepler_id for task in ready] + to_fetch
+    order = [task.target_id for task in ready] + [format_target_id(k) for k in to_fetch]
     if not order:
         raise InvalidTargetError("no targets given")
     workers = min(workers or os.cpu_count() or 1, len(order))
@@ -173,12 +178,11 @@ def extract_table(
     for outcome in outcomes:
         if outcome.failure is not None:
             failure = outcome.failure
-            name = (format_target_id(outcome.kepler_id) if outcome.kepler_id >= 0
-                    else "fetch stage")
+            name = outcome.target_id if outcome.kepler_id >= 0 else "fetch stage"
             failures[name] = f"{failure.stage}: {failure.message}"
             log.warning("%s failed (%s): %s", name, failure.stage, failure.message)
     columns = [*FEATURE_NAMES, *EXTRA_NAMES]
-    index = [t for t in dict.fromkeys(format_target_id(k) for k in order) if t in rows]
+    index = [t for t in dict.fromkeys(order) if t in rows]
     frame = pd.DataFrame([rows[t] for t in index], index=pd.Index(index, name="target_id"),
                          columns=columns, dtype="float64")
     frame.attrs["units"] = units(columns)

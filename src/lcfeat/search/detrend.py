@@ -31,8 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcfeat.lightcurve.robust import (
+    KEPLER_CADENCE_D,
     SEGMENT_GAP_DAYS,
     biweight_trend,
+    cadences_in,
+    median_cadence,
+    odd_cadences_in,
     robust_sigma,
     running_median,
 )
@@ -47,7 +51,9 @@ TREND_WINDOWS_D = (TREND_WINDOW_D, 1.0, 0.5, 0.3)
 WINDOW_PER_DURATION = 2.0
 #: Red-noise ratio above which the next, shorter window is tried.
 RED_NOISE_MAX = 1.5
-#: Cadences per bin when measuring red noise (6 long cadences: about 3 hours).
+#: Bins of 2.94 hours (6 Kepler long cadences) when measuring red noise, in cadences of the
+#: light curve.
+RED_NOISE_BIN_D = 6 * KEPLER_CADENCE_D
 RED_NOISE_BIN = 6
 #: Prewhitening: harmonics of the base period fitted per chunk (days), with a line; twice as
 #: many when the base is half the dominant frequency (so the dominant one's four stay).
@@ -76,15 +82,16 @@ PREWHITEN_CLIP_SIGMA = 3.0
 EDGE_TRIM_D = 0.25
 #: ... at most this fraction of the baseline (a ten-day light curve keeps its edges).
 EDGE_TRIM_FRACTION = 0.02
-#: Flares (brightenings lasting a few cadences) are cut from the detrended flux before the
-#: search: a cadence this many robust sigma above the running median of
-#: FLARE_MEDIAN_CADENCES (6.5 hours: spot residuals follow it, flares do not) starts one,
-#: and the cadences after it stay in it while above FLARE_DECAY_SIGMA (at most
-#: FLARE_MAX_CADENCES). A flare inside a transit box raises its mean; dips are never cut.
+#: Flares (brightenings lasting a few hours at most) are cut from the detrended flux before
+#: the search: a cadence this many robust sigma above the running median over FLARE_MEDIAN_D
+#: (6.4 hours, 13 Kepler long cadences: spot residuals follow it, flares do not) starts one,
+#: and the cadences after it stay in it while above FLARE_DECAY_SIGMA (for at most
+#: FLARE_MAX_D, 5.9 hours, 12 Kepler long cadences). Both are taken in cadences of the light
+#: curve. A flare inside a transit box raises its mean; dips are never cut.
 FLARE_SIGMA = 3.0
 FLARE_DECAY_SIGMA = 1.0
-FLARE_MAX_CADENCES = 12
-FLARE_MEDIAN_CADENCES = 13
+FLARE_MAX_D = 12 * KEPLER_CADENCE_D
+FLARE_MEDIAN_D = 13 * KEPLER_CADENCE_D
 #: Flares are cut only from a star that has them: its cadences FLARE_SIGMA above the running
 #: median outnumber those as far below by this many Poisson sigma (white noise is symmetric,
 #: so a quiet star's flux is searched untouched).
@@ -133,7 +140,8 @@ def search_trend(time: np.ndarray, flux: np.ndarray, window: float = TREND_WINDO
 
 def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:
     """Robust scatter of n_bin-cadence means x sqrt(n_bin) over the point-to-point scatter:
-    1 for white noise, larger when correlated (red) noise survives the detrending."""
+    1 for white noise, larger when correlated (red) noise survives the detrending. `n_bin`
+    is RED_NOISE_BIN_D in cadences of the light curve (`red_noise_bin`)."""
     usable = y.size // n_bin * n_bin
     if usable < 3 * n_bin:
         return 1.0
@@ -142,6 +150,11 @@ def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:
         return 1.0
     means = y[:usable].reshape(-1, n_bin).mean(axis=1)
     return float(robust_sigma(means) * np.sqrt(n_bin) / white)
+
+
+def red_noise_bin(time: np.ndarray) -> int:
+    """RED_NOISE_BIN_D in cadences of the light curve sampled at `time`."""
+    return cadences_in(RED_NOISE_BIN_D, median_cadence(time), 2)
 
 
 def dominant_frequency(time: np.ndarray, flux: np.ndarray) -> float | None:
@@ -265,7 +278,7 @@ def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float) -> De
     ok = (np.isfinite(trend) & (trend > 0) & np.isfinite(flux)
           & away_from_edges(time, edge_trim(time)))
     y = flux[ok] / trend[ok] - 1.0
-    return Detrended(time[ok], y, window, red_noise_ratio(y))
+    return Detrended(time[ok], y, window, red_noise_ratio(y, red_noise_bin(time)))
 
 
 def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
@@ -308,22 +321,22 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     return result if result is long else dataclasses.replace(result, long=long)
 
 
-def _above_running_median(y: np.ndarray) -> np.ndarray:
-    """`y` minus its running median over FLARE_MEDIAN_CADENCES: a flare (a few cadences)
-    stands out of it, a smooth hump left by spots follows it."""
-    return y - running_median(y, FLARE_MEDIAN_CADENCES)
+def _above_running_median(y: np.ndarray, cadence: float) -> np.ndarray:
+    """`y` minus its running median over FLARE_MEDIAN_D: a flare (a few hours) stands out of
+    it, a smooth hump left by spots follows it."""
+    return y - running_median(y, odd_cadences_in(FLARE_MEDIAN_D, cadence, 3))
 
 
-def flare_mask(y: np.ndarray, sigma: float) -> np.ndarray:
-    """True for the cadences of flares in the detrended flux `y` (noise `sigma`): from each
-    cadence more than FLARE_SIGMA sigma above the running median, the decay while above
-    FLARE_DECAY_SIGMA sigma, and the cadence before it (the rise). Upward only: a transit is
-    never touched."""
-    excess = _above_running_median(y)
+def flare_mask(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -> np.ndarray:
+    """True for the cadences of flares in the detrended flux `y` (noise `sigma`, sampled
+    every `cadence` days): from each cadence more than FLARE_SIGMA sigma above the running
+    median, the decay while above FLARE_DECAY_SIGMA sigma, and the cadence before it (the
+    rise). Upward only: a transit is never touched."""
+    excess = _above_running_median(y, cadence)
     flare = excess > FLARE_SIGMA * sigma
     decaying = excess > FLARE_DECAY_SIGMA * sigma
     grown = flare.copy()
-    for _ in range(FLARE_MAX_CADENCES):
+    for _ in range(cadences_in(FLARE_MAX_D, cadence)):
         step = np.zeros_like(grown)
         step[1:] = grown[:-1] & decaying[1:]
         if not np.any(step & ~grown):
@@ -333,11 +346,11 @@ def flare_mask(y: np.ndarray, sigma: float) -> np.ndarray:
     return grown
 
 
-def has_flares(y: np.ndarray, sigma: float) -> bool:
+def has_flares(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -> bool:
     """True when the cadences more than FLARE_SIGMA sigma above the running median
     outnumber those as far below it by more than FLARE_EXCESS_SIGMA x the square root of
     their sum."""
-    excess = _above_running_median(y)
+    excess = _above_running_median(y, cadence)
     above = int(np.count_nonzero(excess > FLARE_SIGMA * sigma))
     below = int(np.count_nonzero(excess < -FLARE_SIGMA * sigma))
     return above - below > FLARE_EXCESS_SIGMA * np.sqrt(above + below)

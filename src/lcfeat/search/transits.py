@@ -9,7 +9,14 @@ trend (a big flare lifts it into a false dip; many small ones pass for red noise
 one periodogram over every trial period, and re-examines its
 best peaks locally (`core.search_periodic`: each refined on the cadences near its transits,
 then vetted for single events and inconsistent depths). The period range follows the
-baseline: any light curve that can hold three transits of a 0.5-day period is searched.
+baseline: any light curve that can hold three transits of a 0.5-day period is searched, in
+one sector or many, across the gaps between and within them.
+
+A light curve sampled faster than every SEARCH_BIN_D / 2 (TESS's 2-minute and 200-second
+cadences) is searched on its flux averaged in SEARCH_BIN_D bins (`bin_for_search`): a transit
+of an hour still spans six bins, and on the bundled TESS stars the search finds the same
+planets 10 to 60 times faster (bench/bench_transit_tess.py; tests/search/test_search_tess.py).
+Every window of the search is defined in time, so it means the same at either sampling.
 """
 
 from __future__ import annotations
@@ -18,7 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
+from lcfeat.lightcurve.robust import (
+    finite_cadences,
+    median_cadence,
+    robust_sigma,
+    segment_bounds,
+)
 from lcfeat.search.core import Candidate, PeriodicSearch, SearchResult, search_periodic
 from lcfeat.search.detrend import (
     TREND_WINDOW_D,
@@ -34,9 +46,11 @@ MIN_POINTS = 50
 #: Normalised flux outside this open range is not a star's light (negative, or ten times
 #: its median): such cadences are left out of the search.
 PHYSICAL_FLUX = (0.0, 10.0)
-#: Longer baselines are not one Kepler target (the mission lasted 1,470 d): no search (the
-#: grid would grow with the baseline).
-MAX_BASELINE_D = 2000.0
+#: Longer baselines are not one target's (Kepler lasted 1,470 d; TESS's sectors of one star
+#: span up to about seven years by 2025): no search (the grid grows with the baseline).
+MAX_BASELINE_D = 4000.0
+#: Light curves sampled every SEARCH_BIN_D / 2 or faster are searched in bins of this (days).
+SEARCH_BIN_D = 10.0 / 1440.0
 #: The baseline must hold MIN_TRANSITS transits of the shortest trial period.
 MIN_BASELINE_D = (MIN_TRANSITS - 1) * PERIOD_MIN_D
 
@@ -52,8 +66,8 @@ class NotSearchableError(ValueError):
 @dataclass(frozen=True)
 class TransitSearch:
     """The chosen search of a light curve: its result, the detrended flux it was run on
-    (`time`, `y` = flux / trend - 1, flares cut), that flux's robust per-cadence sigma, and
-    how it was detrended."""
+    (`time`, `y` = flux / trend - 1, flares cut; binned for a fast cadence), that flux's
+    robust per-cadence sigma, and how it was detrended."""
 
     periodic: PeriodicSearch
     sigma: float
@@ -92,14 +106,49 @@ class TransitSearch:
         return self.periodic.result.periodogram.power
 
 
-def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) -> TransitSearch:
-    """Search a normalised light curve (flux around 1) for a periodic transit.
+def bin_for_search(time: np.ndarray, flux: np.ndarray,
+                   width: float = SEARCH_BIN_D) -> tuple[np.ndarray, np.ndarray]:
+    """The light curve itself when no stretch of it is sampled faster than every width / 2
+    (Kepler, 10- and 30-minute full-frame images); else each such stretch (a continuous
+    segment, split at gaps over SEGMENT_GAP_DAYS, whose median step is that fast) averaged in
+    consecutive bins of `width` days counted from its first cadence (mean time, mean flux),
+    each bin holding at least half the cadences it can (a bin cut by a gap or a masked
+    stretch would be noisier than the rest). Slower segments (a sector observed only in
+    full-frame images, stitched with 2-minute ones) are kept as they are."""
+    bounds = segment_bounds(time)
+    pieces_time, pieces_flux = [], []
+    binned_any = False
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        t, f = time[a:b], flux[a:b]
+        cadence = median_cadence(t)
+        if not (np.isfinite(cadence) and 0 < cadence <= 0.5 * width):
+            pieces_time.append(t)
+            pieces_flux.append(f)
+            continue
+        binned_any = True
+        index = np.floor((t - t[0]) / width).astype(np.int64)
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(index)) + 1))
+        counts = np.diff(np.append(starts, t.size))
+        full = counts >= max(1, int(round(width / cadence)) // 2)
+        pieces_time.append((np.add.reduceat(t, starts) / counts)[full])
+        pieces_flux.append((np.add.reduceat(f, starts) / counts)[full])
+    if not binned_any:
+        return time, flux
+    return np.concatenate(pieces_time), np.concatenate(pieces_flux)
+
+
+def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
+                    bin_width: float | None = SEARCH_BIN_D) -> TransitSearch:
+    """Search a normalised light curve (flux around 1) for a periodic transit; a cadence
+    faster than `bin_width` / 2 is binned to it first (`bin_for_search`; None: never).
 
     Raises NotSearchableError when the light curve cannot hold a search (too few cadences,
     too short or too long a baseline, constant flux)."""
     time, flux = finite_cadences(time, flux)
     physical = (flux > PHYSICAL_FLUX[0]) & (flux < PHYSICAL_FLUX[1])
     time, flux = time[physical], flux[physical]
+    if bin_width is not None:
+        time, flux = bin_for_search(time, flux, bin_width)
     baseline = float(time[-1] - time[0]) if time.size else 0.0
     if time.size < MIN_POINTS or baseline <= MIN_BASELINE_D:
         raise NotSearchableError(
@@ -107,7 +156,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
             f"{MIN_POINTS} cadences over {MIN_BASELINE_D:g} d"
         )
     if baseline > MAX_BASELINE_D:
-        raise NotSearchableError(f"baseline {baseline:.0f} d is longer than one Kepler target's")
+        raise NotSearchableError(
+            f"baseline {baseline:.0f} d is longer than {MAX_BASELINE_D:.0f} d: not one target's")
     try:
         detrended = detrend_for_search(time, flux)
     except (ArithmeticError, ValueError) as exc:
@@ -123,8 +173,9 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
             "detrended flux has no scatter (constant light curve) or spans less than "
             f"{MIN_BASELINE_D:g} d: no box can be fitted"
         )
-    if has_flares(y, sigma):
-        flare = flare_mask(y, sigma)
+    cadence = median_cadence(time)
+    if has_flares(y, sigma, cadence):
+        flare = flare_mask(y, sigma, cadence)
         flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
         if np.count_nonzero(~flare) >= MIN_POINTS:
             if np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D:
@@ -136,8 +187,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False) 
                 detrended = detrend_for_search(time[keep], flux[keep])
                 t, y = detrended.time, detrended.y
                 sigma = robust_sigma(y)
-                if has_flares(y, sigma):
-                    quiet = ~flare_mask(y, sigma)
+                if has_flares(y, sigma, cadence):
+                    quiet = ~flare_mask(y, sigma, cadence)
                     quiet[0] = quiet[-1] = True
                     t, y = t[quiet], y[quiet]
             else:

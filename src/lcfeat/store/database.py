@@ -442,14 +442,16 @@ class Store:
                 )
 
     def register_targets(self, kepler_ids: Iterable[int],
-                         labels: dict[int, str] | None = None) -> None:
-        """Add targets not yet known, as not extracted (pending)."""
+                         labels: dict[int, str] | None = None,
+                         mission: str = "kepler") -> None:
+        """Add targets not yet known, as not extracted (pending); `kepler_ids` are KIC ids,
+        or TIC ids when `mission` is "tess"."""
         labels = labels or {}
         with_label = "label" in self._present.get("targets", set())
         rows = []
         for kepler_id in dict.fromkeys(int(k) for k in kepler_ids):
-            row: dict[str, Any] = {"target_id": format_target_id(kepler_id),
-                                   "mission": "kepler", "features_extracted": False}
+            row: dict[str, Any] = {"target_id": format_target_id(kepler_id, mission),
+                                   "mission": mission, "features_extracted": False}
             if with_label and kepler_id in labels:
                 row["label"] = labels[kepler_id]
             rows.append(row)
@@ -480,7 +482,7 @@ class Store:
             _feature_record(row, run_id, settings_hash, now) for row in rows
         ]
         target_rows = [
-            {"target_id": row.target_id, "mission": "kepler", "n_points": int(row.n_points),
+            {"target_id": row.target_id, "mission": row.mission, "n_points": int(row.n_points),
              "duration_days": _float(row.duration_days), "features_extracted": True,
              "features_extracted_at": now}
             for row in rows
@@ -491,7 +493,7 @@ class Store:
             for f in failures
         ]
         failed_targets = [
-            {"target_id": f.target_id, "mission": "kepler", "features_extracted": False}
+            {"target_id": f.target_id, "mission": f.mission, "features_extracted": False}
             for f in failures
         ]
         done_ids = [row.target_id for row in rows]
@@ -629,6 +631,7 @@ def _feature_record(row: FeatureRow, run_id: str | None, settings_hash: str | No
                     now: datetime) -> dict[str, Any]:
     record: dict[str, Any] = {"target_id": row.target_id}
     record.update({name: _float(row.values.get(name)) for name in FEATURE_NAMES})
+    record["mission"] = row.mission
     record.update({name: _float(row.extras.get(name)) for name in EXTRA_NAMES})
     record.update(
         extraction_time_seconds=_float(row.extraction_seconds),

@@ -27,6 +27,8 @@ class Failure:
     error_type: str
     message: str
     attempts: int = 1
+    #: "kepler" or "tess": `kepler_id` is a KIC or a TIC id
+    mission: str = "kepler"
 
     def __post_init__(self) -> None:
         # Every reader shows the target beside the message (summary, log, status): a message
@@ -37,7 +39,7 @@ class Failure:
 
     @property
     def target_id(self) -> str:
-        return format_target_id(self.kepler_id)
+        return format_target_id(self.kepler_id, self.mission)
 
 
 @dataclass

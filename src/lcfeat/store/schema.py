@@ -26,14 +26,15 @@ _EXTRAS_BY_NAME = {extra.name: extra for extra in EXTRAS}
 
 #: Unit and meaning of the columns that are not features (features and extras: the registry).
 COLUMN_DOCS: dict[str, tuple[str, str]] = {
-    "target_id": ("", "KIC <integer>, without zero padding"),
+    "target_id": ("", "KIC <integer> (Kepler) or TIC <integer> (TESS), without zero padding"),
+    "mission": ("", "kepler or tess: the mission whose light curves gave the row"),
     "extraction_time_seconds": ("s", "wall time of reading and extracting the target"),
     "n_features_valid": ("count", "features with a value (not NULL), of 63"),
     "n_features_total": ("count", "features defined by the registry (63)"),
     "null_reasons": ("", "JSON object: feature name -> why it is NULL"),
     "n_points": ("count", "cadences used after the quality mask"),
     "duration_days": ("d", "time from the first to the last cadence used"),
-    "quarters": ("", "Kepler quarters used, comma separated"),
+    "quarters": ("", "Kepler quarters (TESS sectors) used, comma separated"),
     "run_id": ("", "the run that wrote the row (table runs, `lcfeat provenance RUN_ID`)"),
     "schema_version": ("", "lcfeat schema version the row was written with"),
     "settings_hash": ("", "hash of the settings that change feature values (resume key)"),
@@ -75,6 +76,7 @@ def _feature_table(metadata: MetaData) -> Table:
         _documented("n_features_valid", Integer),
         _documented("n_features_total", Integer),
         # lcfeat's own columns
+        _documented("mission", Text),
         *(_documented(extra.name, Float) for extra in EXTRAS),
         _documented("null_reasons", Text),
         _documented("n_points", Integer),

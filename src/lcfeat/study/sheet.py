@@ -522,7 +522,7 @@ def sheet_for(
     features are extracted now. `catalog` (a `lcfeat.targets.catalog.Catalog`) names the
     star when it is a KOI."""
     from lcfeat.errors import ArchiveError
-    from lcfeat.lightcurve.kepler import read_light_curve
+    from lcfeat.lightcurve.files import read_light_curve
     from lcfeat.lightcurve.sources import light_curve_from
     from lcfeat.targets.ids import parse_kic
 
@@ -562,7 +562,7 @@ def write_sheets(
     import logging
 
     from lcfeat.errors import LcfeatError
-    from lcfeat.lightcurve.kepler import read_light_curve
+    from lcfeat.lightcurve.files import read_light_curve
 
     log = logging.getLogger(__name__)
     folder = Path(folder)

@@ -1,8 +1,10 @@
-"""Target lists as users give them: KIC ids, a text or CSV file, or a preset name.
+"""Target lists as users give them: KIC (or TIC) ids, a text or CSV file, or a preset name.
 
 `read_targets` is the one reader every command and the Python API use: the ids in order, the
 labels the list gives (a CSV `label` column, a preset's host / quiet / nonhost) and the other
-columns of a CSV row (covariates such as `st_teff` for `lcfeat analyze`).
+columns of a CSV row (covariates such as `st_teff` for `lcfeat analyze`). The ids are KIC
+ids, or TIC ids for `mission="tess"` (`TIC 261136679`, or a CSV with a `tic` or `ticid`
+column); the presets are Kepler lists.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lcfeat.errors import InvalidTargetError
-from lcfeat.targets.ids import looks_like_kic, parse_kic, quoted
+from lcfeat.targets.ids import CATALOGS, looks_like_id, parse_id, quoted
 
-#: Columns that name the target in a CSV (`kepid` is the NASA Exoplanet Archive's name).
-ID_COLUMNS = ("target_id", "kepid", "kic")
+#: Columns that name the target in a CSV (`kepid` is the NASA Exoplanet Archive's name;
+#: `tic_id`, `ticid` and `tic` name TESS targets).
+ID_COLUMNS = ("target_id", "kepid", "kic", "tic_id", "ticid", "tic")
 
 
 def _unique(ids: list[int]) -> list[int]:
@@ -80,23 +83,24 @@ def _csv_rows(path: Path, text: str) -> tuple[list[dict[str, str]], dict[str, st
 
 
 def _id_column(fields: dict[str, str]) -> str | None:
-    return fields.get("target_id") or fields.get("kepid") or fields.get("kic")
+    return next((fields[name] for name in ID_COLUMNS if name in fields), None)
 
 
-def _is_csv(path: Path, text: str) -> bool:
+def _is_csv(path: Path, text: str, mission: str) -> bool:
     first = text.lstrip().splitlines()[0] if text.strip() else ""
-    return path.suffix.lower() == ".csv" or ("," in first
-                                             and not looks_like_kic(first.split(",")[0]))
+    return path.suffix.lower() == ".csv" or (
+        "," in first and not looks_like_id(first.split(",")[0], mission))
 
 
-def read_target_file(path: Path) -> list[int]:
-    """A CSV with a `target_id` or `kepid` column, or a text file with one id per line.
+def read_target_file(path: Path, mission: str = "kepler") -> list[int]:
+    """A CSV with a `target_id` or `kepid` column (TESS: `tic_id`, `ticid`, `tic`), or a text
+    file with one id per line.
 
-    Anything malformed (not text, a broken CSV, a value that is not a KIC id) raises
+    Anything malformed (not text, a broken CSV, a value that is not an id) raises
     InvalidTargetError naming the file and the line.
     """
     text = _read_text(path)
-    if _is_csv(path, text):
+    if _is_csv(path, text, mission):
         rows, fields, lines = _csv_rows(path, text)
         column = _id_column(fields)
         if column is None:
@@ -110,7 +114,7 @@ def read_target_file(path: Path) -> list[int]:
             if not value:
                 continue
             try:
-                ids.append(parse_kic(value))
+                ids.append(parse_id(value, mission))
             except InvalidTargetError as exc:
                 raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
         return _unique(ids)
@@ -120,18 +124,18 @@ def read_target_file(path: Path) -> list[int]:
         if not line:
             continue
         try:
-            ids.append(parse_kic(line))
+            ids.append(parse_id(line, mission))
         except InvalidTargetError as exc:
             raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
     return _unique(ids)
 
 
-def read_target_rows(path: Path) -> dict[int, dict[str, str]]:
-    """Every column of a target CSV by KIC id, names in lower case (the id columns left out);
-    {} for a text file. A target listed twice with two labels, or anything malformed, is an
-    InvalidTargetError naming the file (and the line)."""
+def read_target_rows(path: Path, mission: str = "kepler") -> dict[int, dict[str, str]]:
+    """Every column of a target CSV by KIC (TIC) id, names in lower case (the id columns left
+    out); {} for a text file. A target listed twice with two labels, or anything malformed,
+    is an InvalidTargetError naming the file (and the line)."""
     text = _read_text(path)
-    if not _is_csv(path, text):
+    if not _is_csv(path, text, mission):
         return {}
     rows, fields, lines = _csv_rows(path, text)
     column = _id_column(fields)
@@ -143,7 +147,7 @@ def read_target_rows(path: Path) -> dict[int, dict[str, str]]:
         if not value:
             continue
         try:
-            kepler_id = parse_kic(value)
+            kepler_id = parse_id(value, mission)
         except InvalidTargetError as exc:
             raise InvalidTargetError(f"{path}, line {line_number}: {exc}") from None
         values = {name: (row.get(original) or "").strip() for name, original in fields.items()
@@ -151,7 +155,8 @@ def read_target_rows(path: Path) -> dict[int, dict[str, str]]:
         before = out.get(kepler_id, {}).get("label")
         if before and values.get("label") and before != values["label"]:
             raise InvalidTargetError(
-                f"{path}, line {line_number}: KIC {kepler_id} is listed twice, labelled "
+                f"{path}, line {line_number}: {CATALOGS[mission]} {kepler_id} is listed twice, "
+                "labelled "
                 f"{quoted(before)} and {quoted(values['label'])}")
         out.setdefault(kepler_id, values)
     return out
@@ -175,19 +180,20 @@ class TargetList:
     source: str = ""
 
 
-def read_targets(spec: str | Iterable[int | str]) -> TargetList:
+def read_targets(spec: str | Iterable[int | str], mission: str = "kepler") -> TargetList:
     """The targets a `--targets` value names: comma-separated ids, a text file (one id per
     line), a CSV with a `target_id`, `kepid` or `kic` column, or a preset name; or, from
-    Python, a list of ids (`3342467`, `"KIC 3342467"`)."""
+    Python, a list of ids (`3342467`, `"KIC 3342467"`). With `mission="tess"` the ids are
+    TIC ids (`TIC 261136679`; CSV columns `target_id`, `tic_id`, `ticid`, `tic`)."""
     if not isinstance(spec, str):
-        ids = _unique([parse_kic(item) for item in spec])
+        ids = _unique([parse_id(item, mission) for item in spec])
         if not ids:
             raise InvalidTargetError("no targets given")
-        return TargetList(ids, source=f"{len(ids)} KIC ids")
-    ids = resolve_targets(spec)
+        return TargetList(ids, source=f"{len(ids)} {CATALOGS[mission]} ids")
+    ids = resolve_targets(spec, mission)
     path = Path(spec)
     if is_file(spec):
-        rows = read_target_rows(path)
+        rows = read_target_rows(path, mission)
         labels = {k: row["label"] for k, row in rows.items() if row.get("label")}
         columns = {k: {n: v for n, v in row.items() if n != "label"} for k, row in rows.items()}
         return TargetList(ids, labels, columns, source=str(path))
@@ -195,7 +201,7 @@ def read_targets(spec: str | Iterable[int | str]) -> TargetList:
 
     if spec in catalog.PRESETS:
         return TargetList(ids, catalog.preset_labels(spec), source=f"preset {spec}")
-    return TargetList(ids, source=f"{len(ids)} KIC ids")
+    return TargetList(ids, source=f"{len(ids)} {CATALOGS[mission]} ids")
 
 
 def is_file(text: str) -> bool:
@@ -207,25 +213,29 @@ def is_file(text: str) -> bool:
         return False
 
 
-def resolve_targets(spec: str) -> list[int]:
-    """The KIC ids a `--targets` value names (see `lcfeat run --help`).
+def resolve_targets(spec: str, mission: str = "kepler") -> list[int]:
+    """The KIC (TIC) ids a `--targets` value names (see `lcfeat run --help`).
 
-    Order: an existing file, a preset name, then comma-separated ids.
+    Order: an existing file, a preset name (Kepler only), then comma-separated ids.
     """
+    catalog_ids = CATALOGS[mission]
     path = Path(spec)
     if is_file(spec):
-        ids = read_target_file(path)
+        ids = read_target_file(path, mission)
         if not ids:
-            raise InvalidTargetError(f"{path}: no KIC ids in the file")
+            raise InvalidTargetError(f"{path}: no {catalog_ids} ids in the file")
         return ids
     from lcfeat.targets import catalog
 
     if spec in catalog.PRESETS:
+        if mission != "kepler":
+            raise InvalidTargetError(
+                f"preset {spec!r} lists Kepler stars (KIC ids), not {catalog_ids} ids")
         return catalog.load_preset(spec)
     items = [item for item in spec.split(",") if item.strip()]
-    if len(items) == 1 and not looks_like_kic(items[0]):
+    if len(items) == 1 and not looks_like_id(items[0], mission):
         presets = ", ".join(sorted(catalog.PRESETS))
         raise InvalidTargetError(
-            f"--targets {quoted(spec)} is not a file, a preset ({presets}) or a KIC id"
+            f"--targets {quoted(spec)} is not a file, a preset ({presets}) or a {catalog_ids} id"
         )
-    return _unique([parse_kic(item) for item in items])
+    return _unique([parse_id(item, mission) for item in items])

@@ -24,6 +24,7 @@ from lcfeat.archive import tess_layout
 from lcfeat.archive.cache import Cache
 from lcfeat.archive.client import ClientSettings, HttpArchive, _NotFound, _Session
 from lcfeat.archive.mirror import LightkurveCache, LocalFolderArchive, LocalMirror, not_found
+from lcfeat.archive.outage import OutageMonitor
 from lcfeat.errors import ArchiveError, TargetNotFoundError
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ class TessHttpArchive(HttpArchive):
         self._sector_lock: asyncio.Lock | None = None
 
     @contextlib.asynccontextmanager
-    async def _session(self, concurrency: int) -> AsyncIterator[_Session]:
-        async with super()._session(concurrency) as session:
+    async def _session(self, concurrency: int, outage: OutageMonitor | None = None
+                       ) -> AsyncIterator[_Session]:
+        async with super()._session(concurrency, outage) as session:
             self._sector_lock = asyncio.Lock()
             yield session
 

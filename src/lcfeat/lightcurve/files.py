@@ -64,9 +64,12 @@ def _minutes(cadence: float | None) -> str:
 
 
 def _cadence_keys(q: Quarter, by_number: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(keys of the kept cadences, keys of every row): CADENCENO, else the TIME's bits."""
+    """(keys of the kept cadences, keys of every row): the quarter (sector) with CADENCENO,
+    else the TIME's bits. Two files repeat a cadence only within the same quarter: files of
+    different quarters never share one, whatever their counters say."""
     if by_number and q.cadenceno is not None and q.all_cadenceno is not None:
-        return q.cadenceno, q.all_cadenceno
+        shift = np.int64(q.quarter) << np.int64(40)
+        return q.cadenceno + shift, q.all_cadenceno + shift
     every = q.all_time if q.all_time is not None else q.time
     return q.time.view(np.int64), every[np.isfinite(every)].view(np.int64)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numba import njit
 
 #: A gap longer than this (days) starts a new continuous segment.
 SEGMENT_GAP_DAYS = 0.5
@@ -70,8 +71,34 @@ def running_median(x: np.ndarray, size: int) -> np.ndarray:
     scipy.ndimage (a fifth of a second at start-up)."""
     half = size // 2
     padded = np.concatenate((np.full(half, x[0]), x, np.full(half, x[-1])))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
-    return np.median(windows, axis=1)
+    return _running_median(np.ascontiguousarray(padded, dtype=np.float64), size)
+
+
+@njit(cache=True, nogil=True)
+def _running_median(padded: np.ndarray, size: int) -> np.ndarray:
+    """The middle value of each window of `size` of `padded`, kept sorted as it slides: one
+    insertion and one removal per step (O(N size), with `size` a dozen or so)."""
+    n = padded.size - size + 1
+    out = np.empty(n)
+    window = np.sort(padded[:size])
+    half = size // 2
+    out[0] = window[half]
+    for i in range(1, n):
+        leaving, entering = padded[i - 1], padded[i + size - 1]
+        # Remove `leaving` (its first occurrence), then insert `entering` in order.
+        j = 0
+        while window[j] != leaving and not (np.isnan(leaving) and np.isnan(window[j])):
+            j += 1
+        while j < size - 1:
+            window[j] = window[j + 1]
+            j += 1
+        k = size - 1
+        while k > 0 and (window[k - 1] > entering or np.isnan(window[k - 1])):  # NaN last
+            window[k] = window[k - 1]
+            k -= 1
+        window[k] = entering
+        out[i] = window[half]
+    return out
 
 
 def point_to_point_sigma(x: np.ndarray) -> float:

@@ -29,6 +29,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from lcfeat.lightcurve.robust import (
     KEPLER_CADENCE_D,
@@ -107,8 +108,10 @@ class Detrended:
     window: float
     red_noise: float
     #: The periodic variability fitted out (`prewhiten`): (period in days, semi-amplitude in
-    #: relative flux) of each component, strongest first.
+    #: relative flux) of each component, strongest first ...
     fitted: tuple[tuple[float, float], ...] = ()
+    #: ... and the number of harmonics fitted for each.
+    harmonics: tuple[int, ...] = ()
     #: The star's strongest periodicity, (period, semi-amplitude), whether fitted out or not.
     variability: tuple[float, float] | None = None
     #: The 45-hour detrending of the same (prewhitened) flux, when a shorter window was chosen.
@@ -203,31 +206,78 @@ def base_frequency(time: np.ndarray, flux: np.ndarray, frequency: float) -> floa
     return 0.5 * frequency if rms_sigma > HALF_PERIOD_DIFFERENCE_SIGMA else frequency
 
 
+@njit(cache=True, nogil=True)
+def _fit_chunk(t: np.ndarray, y: np.ndarray, keep: np.ndarray, frequency: float,
+               harmonics: int) -> np.ndarray:
+    """Least-squares coefficients of a line plus `harmonics` harmonics of `frequency` over
+    the cadences where `keep`: normal equations (at most 2 + 2 x 8 columns, t centred on the
+    chunk, so well conditioned), solved in place; the model at every cadence of the chunk."""
+    n_par = 2 + 2 * harmonics
+    normal = np.zeros((n_par, n_par))
+    rhs = np.zeros(n_par)
+    row = np.empty(n_par)
+    design = np.empty((t.size, n_par))
+    omega = 2.0 * np.pi * frequency
+    for i in range(t.size):
+        row[0] = 1.0
+        row[1] = t[i]
+        for k in range(harmonics):
+            angle = omega * (k + 1) * t[i]
+            row[2 + k] = np.sin(angle)
+            row[2 + harmonics + k] = np.cos(angle)
+        design[i] = row
+        if keep[i]:
+            for a in range(n_par):
+                rhs[a] += row[a] * y[i]
+                for b in range(a + 1):
+                    normal[a, b] += row[a] * row[b]
+    ridge = 1e-12 * (np.trace(normal) + 1.0)  # never singular (all cadences at one phase)
+    for a in range(n_par):
+        normal[a, a] += ridge
+        for b in range(a):
+            normal[b, a] = normal[a, b]
+    coef = np.linalg.solve(normal, rhs)
+    return design @ coef
+
+
+@njit(cache=True, nogil=True)
+def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centres: np.ndarray,
+                  frequency: float, harmonics: int, clip: float) -> np.ndarray:
+    """`_chunk_model`'s loop over chunks, compiled: fit, clip, refit, per chunk."""
+    model = np.empty_like(flux)
+    n_par = 2 + 2 * harmonics
+    for c in range(bounds.size - 1):
+        a, b = bounds[c], bounds[c + 1]
+        if b - a < 3 * n_par:
+            model[a:b] = np.median(flux[a:b])
+            continue
+        t = time[a:b] - centres[a]
+        y = flux[a:b]
+        keep = np.ones(b - a, dtype=np.bool_)
+        fit = _fit_chunk(t, y, keep, frequency, harmonics)
+        residual = y - fit
+        # robust sigma (the MAD scaled to sigma) of the residual about its median
+        spread = 1.482602218505602 * np.median(np.abs(residual - np.median(residual)))
+        keep = np.abs(residual) <= clip * spread
+        n_keep = keep.sum()
+        if n_par * 3 <= n_keep < keep.size:
+            fit = _fit_chunk(t, y, keep, frequency, harmonics)
+        model[a:b] = fit
+    return model
+
+
 def _chunk_model(time: np.ndarray, flux: np.ndarray, frequency: float, harmonics: int,
                  start: float) -> tuple[np.ndarray, np.ndarray]:
     """A line plus `harmonics` harmonics of `frequency` fitted by least squares in each
     PREWHITEN_CHUNK_D chunk counted from `start`, refitted once without the cadences more than
     PREWHITEN_CLIP_SIGMA robust sigma from the first fit (transits, flares). Returns the model
     and each cadence's chunk centre; a chunk too short for the fit gets its median."""
-    model = np.empty_like(flux)
     chunk = np.floor((time - start) / PREWHITEN_CHUNK_D).astype(np.int64)
     centres = start + (chunk + 0.5) * PREWHITEN_CHUNK_D
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(chunk)) + 1, [time.size]))
-    n_par = 2 + 2 * harmonics
-    orders = np.arange(1, harmonics + 1)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if b - a < 3 * n_par:
-            model[a:b] = np.median(flux[a:b])
-            continue
-        t = time[a:b] - centres[a]
-        angle = 2.0 * np.pi * frequency * np.outer(t, orders)
-        design = np.column_stack((np.ones_like(t), t, np.sin(angle), np.cos(angle)))
-        coef, *_ = np.linalg.lstsq(design, flux[a:b], rcond=None)
-        residual = flux[a:b] - design @ coef
-        keep = np.abs(residual) <= PREWHITEN_CLIP_SIGMA * robust_sigma(residual)
-        if n_par * 3 <= keep.sum() < keep.size:
-            coef, *_ = np.linalg.lstsq(design[keep], flux[a:b][keep], rcond=None)
-        model[a:b] = design @ coef
+    model = _chunk_models(np.ascontiguousarray(time, dtype=np.float64),
+                          np.ascontiguousarray(flux, dtype=np.float64), bounds.astype(np.int64),
+                          centres, float(frequency), int(harmonics), PREWHITEN_CLIP_SIGMA)
     return model, centres
 
 
@@ -286,12 +336,18 @@ def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.
     return _biweight_detrended(time, flux, window).y
 
 
-def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
+def detrend_for_search(time: np.ndarray, flux: np.ndarray,
+                       like: Detrended | None = None) -> Detrended:
     """The search's detrending (module doc): the 45-hour biweight residual if it is white
     enough (red-noise ratio at most RED_NOISE_MAX); else the same after `prewhiten` (up to
     PREWHITEN_COMPONENTS periodicities, in turn, while the residual stays red), then with the
     shorter windows of TREND_WINDOWS_D, choosing the first that passes (the shortest when
-    none does), with the 45-hour one kept beside it (`long`)."""
+    none does), with the 45-hour one kept beside it (`long`).
+
+    Given `like` (the same star's detrending, say before its flares were cut), its
+    periodicities are taken again (only their fits redone) and the window chosen anew."""
+    if like is not None:
+        return _detrended_like(time, flux, like)
     result = _biweight_detrended(time, flux, TREND_WINDOW_D)
     if time.size < 10:
         return result
@@ -302,13 +358,16 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     if result.red_noise <= RED_NOISE_MAX:
         return result
     fitted: list[tuple[float, float]] = []
+    harmonics: list[int] = []
     while frequency is not None and len(fitted) < PREWHITEN_COMPONENTS:
         base = base_frequency(time, flux, frequency)
-        model = variability_model(time, flux, base, PREWHITEN_HARMONICS * round(frequency / base))
+        harmonics.append(PREWHITEN_HARMONICS * round(frequency / base))
+        model = variability_model(time, flux, base, harmonics[-1])
         fitted.append((1.0 / base, float(np.sqrt(2.0) * np.std(model))))
         flux = flux - model + 1.0
         result = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D),
-                                     fitted=tuple(fitted), variability=result.variability)
+                                     fitted=tuple(fitted), harmonics=tuple(harmonics),
+                                     variability=result.variability)
         if result.red_noise <= RED_NOISE_MAX:
             break
         frequency = dominant_frequency(time, flux)
@@ -316,8 +375,23 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     for window in TREND_WINDOWS_D[1:]:
         if result.red_noise <= RED_NOISE_MAX:
             break
-        result = dataclasses.replace(_biweight_detrended(time, flux, window),
-                                     fitted=long.fitted, variability=long.variability)
+        result = dataclasses.replace(_biweight_detrended(time, flux, window), fitted=long.fitted,
+                                     harmonics=long.harmonics, variability=long.variability)
+    return result if result is long else dataclasses.replace(result, long=long)
+
+
+def _detrended_like(time: np.ndarray, flux: np.ndarray, like: Detrended) -> Detrended:
+    """`detrend_for_search` with the periodicities `like` found fitted out again (the costly
+    choice), the window chosen anew: what made `like` red (flares, say) may be gone."""
+    for (period, _), harmonics in zip(like.fitted, like.harmonics, strict=True):
+        flux = prewhiten(time, flux, 1.0 / period, harmonics)
+    keep = {"fitted": like.fitted, "harmonics": like.harmonics,
+            "variability": like.variability}
+    result = long = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D), **keep)
+    for window in TREND_WINDOWS_D[1:]:
+        if result.red_noise <= RED_NOISE_MAX:
+            break
+        result = dataclasses.replace(_biweight_detrended(time, flux, window), **keep)
     return result if result is long else dataclasses.replace(result, long=long)
 
 

@@ -184,7 +184,7 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
                 # detrend again without them.
                 keep = np.ones(time.size, dtype=bool)
                 keep[np.searchsorted(time, t[flare])] = False
-                detrended = detrend_for_search(time[keep], flux[keep])
+                detrended = detrend_for_search(time[keep], flux[keep], like=detrended)
                 t, y = detrended.time, detrended.y
                 sigma = robust_sigma(y)
                 if has_flares(y, sigma, cadence):

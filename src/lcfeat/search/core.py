@@ -15,7 +15,7 @@ peaks locally.
    depths scatter more than the noise at its duration allows (`depth_chi2_pvalue`: a few
    unrelated spot or systematic dips lined up) is passed over too, but kept as the answer if
    nothing better is found (`consistent` False). Only when every peak is one event's doing
-   (glitches dominating the periodogram) are those events cut and the search repeated, once.
+   (a glitch dominating the periodogram) is the event cut and the search repeated.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ OWN_HARMONICS = 4
 #: ... when that variability's semi-amplitude is at least this many times the candidate's
 #: depth (a deep transit can itself be the strongest periodicity of a quiet star's flux).
 OWN_AMPLITUDE_RATIO = 5.0
-#: When every vetted peak is one event's doing (a glitch dominating the periodogram), those
-#: events are cut and the search repeated, at most this many times.
-MAX_CUT_EVENTS = 1
+#: When every vetted peak is one event's doing (a glitch dominating the periodogram), that
+#: event is cut and the search repeated, at most this many times.
+MAX_CUT_EVENTS = 2
 
 
 @dataclass(frozen=True)
@@ -368,9 +368,9 @@ def search_periodic(
 ) -> PeriodicSearch:
     """`search_detrended`, keeping the best refined peak that is not one event's doing and
     whose single-transit depths agree; else the best that is not one event's doing (flagged
-    `consistent` False). Only when every refined peak is one event's doing (glitches that
-    dominate the periodogram) are those events cut, all at once, and the search repeated, at
-    most MAX_CUT_EVENTS times. A peak at one of the star's own periods (`own_periods`: period and
+    `consistent` False). Only when every refined peak is one event's doing (a glitch that
+    dominates the periodogram) is that event cut and the search repeated, at most
+    MAX_CUT_EVENTS times. A peak at one of the star's own periods (`own_periods`: period and
     semi-amplitude of its variability) or their harmonics is passed over as its residual. If
     no try yields a periodic candidate the first result is kept: a quiet star still gets the
     values of its best peak."""
@@ -386,8 +386,6 @@ def search_periodic(
         first = first or found
         #: The first candidate that only the depth-consistency test turned down.
         fallback: PeriodicSearch | None = None
-        #: The strongest events of the peaks that were one event's doing: (centre, duration).
-        events: list[tuple[float, float]] = []
         for index, trial in enumerate(result.peaks):
             cand = result.refined[index] if index < len(result.refined) else refine_peak(
                 time, y, sigma, result.plan, result.periodogram, trial, max_duration)
@@ -395,9 +393,6 @@ def search_periodic(
                 continue
             single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
             if is_single_event(single):
-                if single.n_detected:
-                    strongest = float(single.centres[int(np.argmax(single.deficits()))])
-                    events.append((strongest, cand.duration))
                 continue
             chosen = PeriodicSearch(
                 dataclasses.replace(
@@ -411,16 +406,18 @@ def search_periodic(
             fallback = fallback or dataclasses.replace(chosen, consistent=False)
         if fallback is not None:
             return fallback
-        if not events:
+        cand = result.candidate
+        if not _is_box(cand):
             break
-        # Every event that made a peak is cut at once: one more search, not one per event.
-        keep = np.ones(time.size, dtype=bool)
-        for centre, duration in events:
-            keep &= np.abs(time - centre) >= duration
+        single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
+        if single.n_detected == 0:
+            break
+        strongest = float(single.centres[int(np.argmax(single.deficits()))])
+        keep = np.abs(time - strongest) >= cand.duration
         keep[0] = keep[-1] = True  # the baseline (hence the periods searched) stays
         if keep.sum() < 0.5 * time.size:
             break
         time, y = time[keep], y[keep]
-        cut.extend(sorted({centre for centre, _ in events}))
+        cut.append(strongest)
     assert first is not None
     return dataclasses.replace(first, consistent=False)

@@ -142,17 +142,32 @@ def search_trend(time: np.ndarray, flux: np.ndarray, window: float = TREND_WINDO
 
 
 def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:
-    """Robust scatter of n_bin-cadence means x sqrt(n_bin) over the point-to-point scatter:
-    1 for white noise, larger when correlated (red) noise survives the detrending. `n_bin`
-    is RED_NOISE_BIN_D in cadences of the light curve (`red_noise_bin`)."""
+    """Robust scatter of n_bin-cadence means x sqrt(n_bin) over the white noise: 1 for
+    white noise, larger when correlated (red) noise survives the detrending. The white noise
+    is the smaller of two estimates that each overestimate it in their own way: the
+    point-to-point scatter (a star that changes within a few cadences) and `spectral_noise`
+    (flares, red noise). `n_bin` is RED_NOISE_BIN_D in cadences of the light curve."""
     usable = y.size // n_bin * n_bin
     if usable < 3 * n_bin:
         return 1.0
-    white = robust_sigma(np.diff(y)) / np.sqrt(2.0)
+    white = min(robust_sigma(np.diff(y)) / np.sqrt(2.0), spectral_noise(y))
     if not (np.isfinite(white) and white > 0):
         return 1.0
     means = y[:usable].reshape(-1, n_bin).mean(axis=1)
     return float(robust_sigma(means) * np.sqrt(n_bin) / white)
+
+
+def spectral_noise(y: np.ndarray) -> float:
+    """Per-cadence white noise from the floor of the power spectrum of `y`, taken in cadence
+    order (its median power: an exponential variable's median is ln 2 x its mean). A star
+    that changes within a few cadences (a contact binary of a few hours) puts its power in a
+    few lines, which hardly move the median, where its slope fills the point-to-point
+    scatter; flares and red noise lift it."""
+    if y.size < 4:
+        return float("inf")
+    # Zero padding to a power of two keeps every frequency's expected power (N sigma^2).
+    power = np.abs(np.fft.rfft(y - y.mean(), 1 << (y.size - 1).bit_length())[1:]) ** 2
+    return float(np.sqrt(np.median(power) / (y.size * np.log(2.0))))
 
 
 def red_noise_bin(time: np.ndarray) -> int:

@@ -3,7 +3,9 @@
 1. wotan biweight with a window of 3 x the longest trial duration (45 h), so a 15-hour
    transit moves the robust location of its window by little and survives.
 2. When stellar variability survives that window (red noise: the scatter of 3-hour means is
-   more than RED_NOISE_MAX times what white noise would give), the star's periodic
+   more than RED_NOISE_MAX times what white noise would give; the white noise is the smaller
+   of the point-to-point scatter and the floor of the power spectrum, as a contact binary of
+   a few hours fills the first with its own slope), the star's periodic
    variability is fitted out first (`prewhiten`): its dominant period, from an FFT of the
    binned flux, or twice it when the two halves of the folded light curve differ (the
    unequal minima of a contact binary, two spot groups), with PREWHITEN_HARMONICS harmonics

@@ -9,10 +9,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lcfeat"
 
 #: Each room may import the rooms listed before it (and the top-level modules `errors`,
-#: `config` and `version`, which import nothing of lcfeat); `archive` needs target ids only.
+#: `config`, `version` and `lazy`, which import nothing of lcfeat); `archive` needs target ids only.
 LADDER = ("targets", "lightcurve", "search", "features", "archive", "store", "pipeline",
           "study", "api", "cli")
-BASE = {"errors", "config", "version", ""}
+BASE = {"errors", "config", "version", "lazy", ""}
 ALLOWED = {room: BASE | set(LADDER[:i]) for i, room in enumerate(LADDER)}
 ALLOWED["archive"] = BASE | {"targets"}
 

@@ -15,9 +15,9 @@ fast):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from lcfeat.lazy import lazy_exports
 from lcfeat.version import __version__
 
 if TYPE_CHECKING:
@@ -37,14 +37,5 @@ if TYPE_CHECKING:
 __all__ = ["FeatureRow", "LightCurve", "NotSearchableError", "TransitSearch", "__version__",
            "extract_features", "extract_table", "light_curve", "plot_sheet", "read_features",
            "search_transits"]
-_API = frozenset(__all__) - {"__version__"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("lcfeat.api"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: "lcfeat.api" for name in __all__ if name != "__version__"})

@@ -49,3 +49,13 @@ def column_names(data: fits.FITS_rec) -> dict[str, str]:
 
 def float_column(data: fits.FITS_rec, name: str) -> np.ndarray:
     return np.asarray(data[name], dtype=np.float64)
+
+
+def data_release(header: fits.Header | dict[str, object]) -> int | None:
+    """The file's DATA_REL keyword as a number (None when absent or not a number): when a
+    mirror holds one quarter or sector from two data releases, the newest wins."""
+    release = header.get("DATA_REL")
+    if isinstance(release, int | float) and not isinstance(release, bool) \
+            and np.isfinite(release):
+        return int(release)
+    return None

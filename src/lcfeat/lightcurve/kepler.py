@@ -14,6 +14,7 @@ from astropy.io import fits
 from lcfeat.errors import InvalidLightCurveFileError
 from lcfeat.lightcurve.fitsfile import (
     column_names,
+    data_release,
     file_mission,
     float_column,
     open_light_curve_file,
@@ -96,7 +97,6 @@ def quarter_from_hdus(hdul: fits.HDUList, path: Path,
 
     keep = (quality_flags & bitmask) == 0
     keep &= np.isfinite(time) & np.isfinite(flux)
-    release = header.get("DATA_REL")
     return Quarter(
         quarter=quarter,
         kepler_id=kepler_id,
@@ -110,7 +110,6 @@ def quarter_from_hdus(hdul: fits.HDUList, path: Path,
         cadenceno=cadenceno[keep] if cadenceno is not None else None,
         all_cadenceno=cadenceno,
         all_time=time,
-        data_release=(int(release) if isinstance(release, int | float)
-                      and not isinstance(release, bool) and np.isfinite(release) else None),
+        data_release=data_release(header),
         name=path.name,
     )

@@ -18,6 +18,7 @@ import numpy as np
 
 from lcfeat.errors import InvalidLightCurveFileError, NoUsableDataError
 from lcfeat.lightcurve.files import read_light_curve, stitch
+from lcfeat.lightcurve.kepler import HEADER_KEYS
 from lcfeat.lightcurve.model import LightCurve, Quarter
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 from lcfeat.lightcurve.tess import HEADER_KEYS as TESS_HEADER_KEYS
@@ -29,8 +30,6 @@ BTJD_OFFSET = 2457000.0
 #: Light-curve files of a folder: Kepler's, then TESS SPOC's.
 FOLDER_PATTERNS = ("kplr*_llc.fits", "tess*_lc.fits", "hlsp_tess-spoc_*_lc.fits",
                    "hlsp_tess-data-alerts_*_lc.fits")
-#: Primary-header keywords kept with a quarter (the stellar parameters among them).
-HEADER_KEYS = ("TEFF", "LOGG", "RADIUS", "KEPMAG", "FEH", "DATA_REL", "OBJECT")
 #: First long cadence of each Kepler quarter in the archive files (BKJD, rounded down; the
 #: files of different stars differ by minutes), and the last cadence of the mission.
 QUARTER_STARTS_BKJD = {
@@ -155,42 +154,29 @@ def _bkjd(time: Any, offset: float = BKJD_OFFSET, name: str = "bkjd") -> np.ndar
 
 
 def _quarter_from_lightkurve(lc: Any, quality: str | int) -> Quarter:
+    """A lightkurve `KeplerLightCurve` as one quarter, or a `TessLightCurve` as one sector
+    (PDCSAP flux, lightkurve's defaults), with lcfeat's quality mask applied to its `quality`
+    column."""
     meta = dict(lc.meta)
     if str(meta.get("TELESCOP") or "").strip() == "TESS":
-        return _sector_from_lightkurve(lc, meta, quality)
+        return _from_lightkurve(
+            lc, meta, quality_bitmask(quality, "tess"), _bkjd(lc.time, BTJD_OFFSET, "btjd"),
+            number=meta.get("SECTOR"), target_id=meta.get("TICID") or meta.get("TARGETID"),
+            header_keys=TESS_HEADER_KEYS, mission="tess")
     mission = str(meta.get("MISSION") or meta.get("TELESCOP") or "").strip()
     if mission.lower() != "kepler":
         raise InvalidLightCurveFileError(
             f"{meta.get('LABEL') or 'light curve'}: mission is {mission or 'unknown'!r}, "
             "not Kepler or TESS")
-    bitmask = quality_bitmask(quality)
-    time = _bkjd(lc.time)
-    flux = _float_values(lc.flux)
-    flux_err = (_float_values(lc.flux_err) if "flux_err" in lc.colnames
-                else np.full_like(flux, np.nan))
-    quality = (np.asarray(_float_values(lc["quality"]), dtype=np.int64)
-               if "quality" in lc.colnames else np.zeros(time.shape, dtype=np.int64))
-    keep = ((quality & bitmask) == 0) & np.isfinite(time) & np.isfinite(flux)
-    has_centroids = "centroid_col" in lc.colnames and "centroid_row" in lc.colnames
-    kepler_id = meta.get("KEPLERID") or meta.get("TARGETID") or -1
-    return Quarter(
-        quarter=int(meta.get("QUARTER") or 0),
-        kepler_id=int(kepler_id),
-        time=time[keep],
-        flux=flux[keep],
-        flux_err=flux_err[keep],
-        centroid_col=_float_values(lc["centroid_col"])[keep] if has_centroids else None,
-        centroid_row=_float_values(lc["centroid_row"])[keep] if has_centroids else None,
-        header={key: meta.get(key) for key in HEADER_KEYS},
-        n_rows=int(time.shape[0]),
-    )
+    return _from_lightkurve(
+        lc, meta, quality_bitmask(quality), _bkjd(lc.time),
+        number=meta.get("QUARTER"), target_id=meta.get("KEPLERID") or meta.get("TARGETID"),
+        header_keys=HEADER_KEYS, mission="kepler")
 
 
-def _sector_from_lightkurve(lc: Any, meta: dict[str, Any], quality: str | int) -> Quarter:
-    """A lightkurve `TessLightCurve` (PDCSAP flux, lightkurve's defaults) as one sector, with
-    lcfeat's TESS quality mask applied to its `quality` column."""
-    bitmask = quality_bitmask(quality, "tess")
-    time = _bkjd(lc.time, BTJD_OFFSET, "btjd")
+def _from_lightkurve(lc: Any, meta: dict[str, Any], bitmask: int, time: np.ndarray, *,
+                     number: Any, target_id: Any, header_keys: tuple[str, ...],
+                     mission: str) -> Quarter:
     flux = _float_values(lc.flux)
     flux_err = (_float_values(lc.flux_err) if "flux_err" in lc.colnames
                 else np.full_like(flux, np.nan))
@@ -198,18 +184,17 @@ def _sector_from_lightkurve(lc: Any, meta: dict[str, Any], quality: str | int) -
              if "quality" in lc.colnames else np.zeros(time.shape, dtype=np.int64))
     keep = ((flags & bitmask) == 0) & np.isfinite(time) & np.isfinite(flux)
     has_centroids = "centroid_col" in lc.colnames and "centroid_row" in lc.colnames
-    tic_id = meta.get("TICID") or meta.get("TARGETID") or -1
     return Quarter(
-        quarter=int(meta.get("SECTOR") or 0),
-        kepler_id=int(tic_id),
+        quarter=int(number or 0),
+        kepler_id=int(target_id or -1),
         time=time[keep],
         flux=flux[keep],
         flux_err=flux_err[keep],
         centroid_col=_float_values(lc["centroid_col"])[keep] if has_centroids else None,
         centroid_row=_float_values(lc["centroid_row"])[keep] if has_centroids else None,
-        header={key: meta.get(key) for key in TESS_HEADER_KEYS},
+        header={key: meta.get(key) for key in header_keys},
         n_rows=int(time.shape[0]),
-        mission="tess",
+        mission=mission,
     )
 
 

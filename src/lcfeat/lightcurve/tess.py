@@ -19,7 +19,12 @@ import numpy as np
 from astropy.io import fits
 
 from lcfeat.errors import InvalidLightCurveFileError
-from lcfeat.lightcurve.fitsfile import column_names, float_column, open_light_curve_file
+from lcfeat.lightcurve.fitsfile import (
+    column_names,
+    data_release,
+    float_column,
+    open_light_curve_file,
+)
 from lcfeat.lightcurve.model import Quarter
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 
@@ -113,7 +118,6 @@ def sector_from_hdus(hdul: fits.HDUList, path: Path,
     centroid_row = float_column(data, row_name) if col_name and row_name else None
     cadence_name = columns.get("cadenceno")
     cadenceno = np.asarray(data[cadence_name], dtype=np.int64) if cadence_name else None
-    release = primary.get("DATA_REL")
 
     keep = (quality_flags & bitmask) == 0
     keep &= np.isfinite(time) & np.isfinite(flux)
@@ -132,7 +136,6 @@ def sector_from_hdus(hdul: fits.HDUList, path: Path,
         cadenceno=cadenceno[keep] if cadenceno is not None else None,
         all_cadenceno=cadenceno,
         all_time=time,
-        data_release=(int(release) if isinstance(release, int | float)
-                      and not isinstance(release, bool) and np.isfinite(release) else None),
+        data_release=data_release(primary),
         name=path.name,
     )

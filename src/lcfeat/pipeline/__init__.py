@@ -10,8 +10,9 @@ The names below load on first use (PEP 562), so that reading the defaults (`sett
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lcfeat.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from lcfeat.pipeline.run import RunSummary, run_pipeline
@@ -26,13 +27,4 @@ _HOMES = {
     "targets_for_run": "lcfeat.pipeline.targets",
 }
 __all__ = ["DEFAULTS", "RunSettings", "RunSummary", "run_pipeline", "targets_for_run"]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

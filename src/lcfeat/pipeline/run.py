@@ -88,6 +88,17 @@ def plan_targets(store: Store, kepler_ids: list[int], settings: RunSettings,
     return todo, len(kepler_ids) - len(todo)
 
 
+def put_unless_stopped(tasks: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put `item` on the bounded queue, waiting for room, unless the run stops first."""
+    while not stop.is_set():
+        try:
+            tasks.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettings,
                 tasks: queue.Queue[Task | None], fetch_failures: queue.Queue[Outcome],
                 stop: threading.Event, on_outage: Callable[[OutageEvent], None] | None = None,
@@ -113,12 +124,7 @@ def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettin
                 continue
             task = Task(result.kepler_id, tuple(str(p) for p in result.paths),
                         settings.quality, download_seconds=result.seconds, mission=mission)
-            while not stop.is_set():
-                try:
-                    tasks.put(task, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
+            put_unless_stopped(tasks, task, stop)
     except ArchiveUnavailableError as exc:  # the budget is spent: unfetched targets stay pending
         if archive_lost is None:
             raise

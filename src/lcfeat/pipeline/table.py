@@ -18,7 +18,7 @@ from lcfeat.errors import InvalidTargetError
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 from lcfeat.lightcurve.sources import light_curve_files, light_curve_from
 from lcfeat.pipeline.executors import LocalExecutor, Outcome, Task, start_fork_server
-from lcfeat.pipeline.run import fetch_stage
+from lcfeat.pipeline.run import fetch_stage, put_unless_stopped
 from lcfeat.pipeline.settings import RunSettings
 from lcfeat.targets.ids import format_target_id, looks_like_kic, parse_kic
 from lcfeat.targets.lists import read_targets
@@ -145,12 +145,7 @@ def extract_table(
     def produce() -> None:
         try:
             for task in ready:
-                while not stop.is_set():
-                    try:
-                        tasks.put(task, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
+                put_unless_stopped(tasks, task, stop)
         finally:
             if fetch_archive is not None:
                 # It ends the stream itself, whatever happens.

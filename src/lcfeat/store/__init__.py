@@ -7,8 +7,9 @@ processes and the command line without them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lcfeat.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from lcfeat.store.database import DatabaseUnavailableError, Store, StoreStatus
@@ -22,13 +23,4 @@ _HOMES = {
     "StoreStatus": "lcfeat.store.database",
 }
 __all__ = ["BatchLog", "DatabaseUnavailableError", "Failure", "Store", "StoreStatus"]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -52,6 +52,7 @@ from lcfeat_imports import (
     extract_features,
     plan_ffa,
 )
+from timing import load
 
 SNR_BINS = ((7.0, 10.0), (10.0, 15.0), (15.0, 20.0), (20.0, 30.0))
 GOAL_RATIO = 200.0
@@ -71,11 +72,6 @@ CODE_LENGTHS = {
 CODE_MULTIPLES = (1.0, 2.0, 0.5)
 #: A found period near one of the star's own periods times these is the star's doing.
 HARMONICS = (1.0, 2.0, 3.0, 4.0, 1 / 2, 1 / 3, 1 / 4)
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def near(value: float, reference: float, tolerance: float = pop.PERIOD_TOLERANCE) -> bool:

@@ -14,32 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import load, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Trial periods per astropy call (all of one group, at most).
 PER_CALL = 64
 FULL_TARGET = ROOT / "data" / "archive" / "0033" / "003342467"
-
-
-def timed(fn, repeats: int):
-    """(median wall s, median CPU s, last result) over `repeats` calls."""
-    walls, cpus, result = [], [], None
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return statistics.median(walls), statistics.median(cpus), result
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def main() -> int:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import load, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 TESS = ROOT / "data" / "tess"
@@ -41,22 +41,6 @@ def files(tic: int) -> list[Path]:
     padded = f"{tic:016d}"
     folder = TESS.joinpath(padded[0:4], padded[4:8], padded[8:12], padded[12:16])
     return sorted(p for p in folder.glob("*.fits") if "tess-spoc" not in p.name)
-
-
-def timed(fn, repeats: int):
-    """(median wall s, median CPU s, last result) over `repeats` calls."""
-    walls, cpus, result = [], [], None
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return statistics.median(walls), statistics.median(cpus), result
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def astropy_cpu_per_period(time_: np.ndarray, y: np.ndarray, sigma: float, plan,

@@ -13,6 +13,7 @@ from astropy.io import fits
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import compute_domain, names_in
 from lcfeat.lightcurve import quality_bitmask, read_quarter, stitch
+from lcfeat.lightcurve.robust import KEPLER_CADENCE_D
 
 NAMES = names_in("centroid")
 BUNDLED_TARGETS = [3342467, 11904151, 9726699, 10001893, 10002792]
@@ -171,3 +172,18 @@ def test_all_nan_centroids_give_null_with_reason(light_curve_from):
     result = compute_domain("centroid", Prepared(lc))
     assert all(v is None for v in result.values.values())
     assert "finite centroid" in result.null_reasons["centroid_jitter_max"]
+
+
+def test_arrays_without_centroids_are_not_a_warning(caplog):
+    """Arrays `time, flux` carry no centroids by the caller's choice: NULL with that reason,
+    logged at INFO, not WARNING (a notebook calling extract_features in a loop stays quiet);
+    a file without centroid columns still warns (test above)."""
+    import lcfeat
+
+    time = np.arange(0.0, 90.0, KEPLER_CADENCE_D)
+    flux = 1.0 + 1e-3 * np.random.default_rng(4).standard_normal(time.size)
+    with caplog.at_level(logging.INFO, logger="lcfeat.features.centroid"):
+        row = lcfeat.extract_features(time, flux)
+    assert all(row.values[name] is None for name in NAMES)
+    records = [r for r in caplog.records if r.name == "lcfeat.features.centroid"]
+    assert records and all(r.levelno == logging.INFO for r in records)

@@ -17,6 +17,7 @@ import numpy as np
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
 from lcfeat.lightcurve.robust import KEPLER_CADENCE_D, cadences_in
+from lcfeat.lightcurve.sources import NO_CENTROIDS
 
 DOMAIN = "centroid"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -95,7 +96,9 @@ def compute(prepared: Prepared) -> DomainResult:
     lc = prepared.lc
     if lc.centroid_col is None or lc.centroid_row is None:
         reason = lc.centroid_null_reason or "light curve has no centroid columns"
-        log.warning("%s: centroid features are NULL: %s", lc.target_id, reason)
+        # Arrays without centroids are the caller's choice, not a defect of the data.
+        level = logging.INFO if reason == NO_CENTROIDS else logging.WARNING
+        log.log(level, "%s: centroid features are NULL: %s", lc.target_id, reason)
         return DomainResult.all_null(NAMES, reason)
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         result = centroid_features(lc.centroid_col, lc.centroid_row, lc.quarter,

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
-import numpy as np
-from timing import load, timed
+from timing import astropy_seconds_per_period, load, timed
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Trial periods per astropy call (all of one group, at most).
-PER_CALL = 64
 FULL_TARGET = ROOT / "data" / "archive" / "0033" / "003342467"
 
 
@@ -32,7 +28,6 @@ def main() -> int:
     parser.add_argument("--astropy-trials", type=int, default=400)
     args = parser.parse_args()
 
-    from astropy.timeseries import BoxLeastSquares
 
     from lcfeat.features.prepared import Prepared
     from lcfeat.lightcurve import read_light_curve
@@ -80,30 +75,11 @@ def main() -> int:
     wall_p, _, _ = timed(parallel, args.repeats)
     print(f"periodogram with parallel=True (bonus, all cores): {wall_p:.3f} s wall")
 
-    # astropy on a random subset of the same trials with the same durations, in calls of up
-    # to PER_CALL periods of one group: astropy has a fixed cost per call (~0.7 ms) beside its
-    # cost per period, and one period per call would charge it to every period (a threefold
-    # overestimate of what astropy needs for a grid).
-    rng = np.random.default_rng(0)
-    weights = plan.n_trials / plan.n_trials.sum()
-    groups = rng.choice(plan.n_groups, size=plan.n_groups, replace=False, p=weights)
-    bls = BoxLeastSquares(data.time, data.y, np.full(data.time.size, sigma))
     # oversample 10 is astropy's default; 2 bins per shortest duration is the coarsest that
     # still resolves it (our bins: a third of the Sun-like duration, 2/3 of the shortest).
     for oversample in (10, 2):
-        c0, w0 = time.process_time(), time.perf_counter()
-        timed_periods = 0
-        for g in groups:
-            if timed_periods >= args.astropy_trials:
-                break
-            take = np.arange(min(PER_CALL, int(plan.n_trials[g])))
-            widths = plan.widths[plan.width_offset[g]:plan.width_offset[g + 1]]
-            durations = widths / (plan.f0[g] * plan.n_bins[g])
-            bls.power(1.0 / (plan.f0[g] + plan.step[g] * take), durations,
-                      oversample=oversample, objective="likelihood")
-            timed_periods += take.size
-        astropy_cpu = (time.process_time() - c0) / timed_periods
-        astropy_wall = (time.perf_counter() - w0) / timed_periods
+        astropy_cpu, astropy_wall = astropy_seconds_per_period(
+            data.time, data.y, sigma, plan, args.astropy_trials, oversample)
         full = astropy_cpu * plan.total_trials
         print(f"astropy BoxLeastSquares (fast method, oversample {oversample}), same trials "
               f"and durations: {astropy_cpu * 1e3:.3f} ms CPU per period "

@@ -98,17 +98,21 @@ def _check_headers(hdul: fits.HDUList, expected_kepler_id: int | None,
     return _check_table(hdul, kepler_id, quarter, size)
 
 
+def _column_names(table: fits.BinTableHDU) -> set[str]:
+    """A binary table's column names, read from its header: the raw-byte checks already
+    proved that the table's bytes are complete and intact, and building the table would
+    cost 4 ms."""
+    header = table.header
+    return {str(header.get(f"TTYPE{i}", "")).strip() for i in range(1, header["TFIELDS"] + 1)}
+
+
 def _check_table(hdul: fits.HDUList, kepler_id: int, quarter: int, size: int) -> VerifyResult:
     if "LIGHTCURVE" not in hdul:
         return _fail("no LIGHTCURVE table", size, kepler_id)
     table_hdu = hdul["LIGHTCURVE"]
     if not isinstance(table_hdu, fits.BinTableHDU):
         return _fail("LIGHTCURVE is not a binary table", size, kepler_id)
-    # The column names come from the header: the raw-byte checks above already proved that
-    # the table's bytes are complete and intact, and building the table would cost 4 ms.
-    header = table_hdu.header
-    columns = {str(header.get(f"TTYPE{i}", "")).strip() for i in range(1, header["TFIELDS"] + 1)}
-    if "TIME" not in columns:
+    if "TIME" not in _column_names(table_hdu):
         return _fail("LIGHTCURVE table has no TIME column", size, kepler_id)
     return VerifyResult(True, "ok", kepler_id=kepler_id, quarter=quarter, size=size)
 
@@ -120,11 +124,7 @@ def _check_tess_headers(hdul: fits.HDUList, expected_tic_id: int | None,
     if telescope != "TESS":
         return _fail(f"not a TESS file (TELESCOP = {telescope or 'missing'!r})", size)
     table = next((hdu for hdu in hdul if hdu.name == "LIGHTCURVE"), None)
-    columns = set()
-    if isinstance(table, fits.BinTableHDU):
-        header = table.header
-        columns = {str(header.get(f"TTYPE{i}", "")).strip()
-                   for i in range(1, header["TFIELDS"] + 1)}
+    columns = _column_names(table) if isinstance(table, fits.BinTableHDU) else set()
     if "PDCSAP_FLUX" not in columns:
         product = product_of(name, str(primary.get("ORIGIN", "")).strip())
         return _fail(f"{product} without a PDCSAP_FLUX column: lcfeat reads SPOC light curves "

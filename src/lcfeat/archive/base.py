@@ -33,6 +33,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def put_unless_stopped(tasks: queue.Queue, item: object, stop: threading.Event,
+                       poll: float = 0.2) -> bool:
+    """Put `item` on the bounded queue, waiting for room, unless `stop` is set first
+    (checked every `poll` seconds); False when it was not put."""
+    while not stop.is_set():
+        try:
+            tasks.put(item, timeout=poll)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 @dataclass
 class FetchResult:
     """One target's verified long-cadence files.
@@ -242,13 +255,7 @@ class Archive(ABC):
         state: dict[str, Any] = {}
 
         def put(item: FetchResult | _Done | _Failure) -> bool:
-            while not leaving.is_set():
-                try:
-                    handoff.put(item, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+            return put_unless_stopped(handoff, item, leaving, poll=0.05)
 
         async def produce() -> None:
             state["loop"] = asyncio.get_running_loop()

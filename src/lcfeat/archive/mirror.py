@@ -181,20 +181,28 @@ class LightkurveCache(LocalFolderArchive):
             raise ArchiveError(f"{root} is not a lightkurve cache (no mastDownload/Kepler folder)")
         super().__init__(kepler_dir, concurrency)
         self.description = f"lightkurve cache {self.root}"
+        #: The mastDownload folders holding one folder per product of a target.
+        self._download_folders = [kepler_dir]
         self._index: dict[int, list[Path]] | None = None
         self._index_lock = threading.Lock()
 
+    @staticmethod
+    def _folder_target(name: str) -> int | None:
+        """The target id of a product folder's name (None: not a light-curve folder)."""
+        return layout.lightkurve_folder_kic(name)
+
     def _folders(self, kepler_id: int) -> list[Path]:
-        # One listing of the (possibly huge) Kepler folder, instead of a glob per target.
+        # One listing of the (possibly huge) download folders, instead of a glob per target.
         with self._index_lock:
             if self._index is None:
                 index: dict[int, list[Path]] = {}
-                with os.scandir(self.root) as entries:
-                    for entry in entries:
-                        kic = layout.lightkurve_folder_kic(entry.name)
-                        if kic is not None and entry.is_dir():
-                            index.setdefault(kic, []).append(Path(entry.path))
-                self._index = {kic: sorted(paths) for kic, paths in index.items()}
+                for download in self._download_folders:
+                    with os.scandir(download) as entries:
+                        for entry in entries:
+                            target = self._folder_target(entry.name)
+                            if target is not None and entry.is_dir():
+                                index.setdefault(target, []).append(Path(entry.path))
+                self._index = {target: sorted(paths) for target, paths in index.items()}
             return self._index.get(kepler_id, [])
 
     def _candidate_files(self, kepler_id: int) -> list[Path]:

@@ -201,18 +201,9 @@ class TessLightkurveCache(LightkurveCache):
         self._index = None
         self._index_lock = threading.Lock()
 
-    def _folders(self, kepler_id: int) -> list[Path]:
-        with self._index_lock:
-            if self._index is None:
-                index: dict[int, list[Path]] = {}
-                for folder in self._download_folders:
-                    with os.scandir(folder) as entries:
-                        for entry in entries:
-                            tic = tess_layout.lightkurve_folder_tic(entry.name)
-                            if tic is not None and entry.is_dir():
-                                index.setdefault(tic, []).append(Path(entry.path))
-                self._index = {tic: sorted(paths) for tic, paths in index.items()}
-            return self._index.get(kepler_id, [])
+    @staticmethod
+    def _folder_target(name: str) -> int | None:
+        return tess_layout.lightkurve_folder_tic(name)
 
     def _candidate_files(self, kepler_id: int) -> list[Path]:
         return [path for folder in self._folders(kepler_id)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from lcfeat.archive import OutageEvent
+from lcfeat.archive.base import put_unless_stopped
 from lcfeat.errors import ArchiveUnavailableError
 from lcfeat.pipeline.executors import DaskExecutor, LocalExecutor, Outcome, Task
 from lcfeat.pipeline.settings import RunSettings
@@ -86,17 +87,6 @@ def plan_targets(store: Store, kepler_ids: list[int], settings: RunSettings,
     done = store.done_target_ids(settings_hash=key)
     todo = [k for k in kepler_ids if format_target_id(k, mission) not in done]
     return todo, len(kepler_ids) - len(todo)
-
-
-def put_unless_stopped(tasks: queue.Queue, item: object, stop: threading.Event) -> bool:
-    """Put `item` on the bounded queue, waiting for room, unless the run stops first."""
-    while not stop.is_set():
-        try:
-            tasks.put(item, timeout=0.2)
-            return True
-        except queue.Full:
-            continue
-    return False
 
 
 def fetch_stage(archive: ArchiveLike, kepler_ids: list[int], settings: RunSettings,

@@ -13,12 +13,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lcfeat.archive.base import put_unless_stopped
 from lcfeat.archive.layout import targets_in_folder
 from lcfeat.errors import InvalidTargetError
 from lcfeat.lightcurve.quality import DEFAULT_QUALITY, quality_bitmask
 from lcfeat.lightcurve.sources import light_curve_files, light_curve_from
 from lcfeat.pipeline.executors import LocalExecutor, Outcome, Task, start_fork_server
-from lcfeat.pipeline.run import fetch_stage, put_unless_stopped
+from lcfeat.pipeline.run import fetch_stage
 from lcfeat.pipeline.settings import RunSettings
 from lcfeat.targets.ids import format_target_id, looks_like_kic, parse_kic
 from lcfeat.targets.lists import read_targets

@@ -58,12 +58,8 @@ def test_kepler_and_tess_rows_share_the_table(db_url):
 def test_a_deployed_kepler_schema_is_written_unchanged(db_url):
     """A features table with the deployed columns only: `mission` is one of lcfeat's optional
     columns, named in a warning and left out, and the rows are written as before."""
-    floats = ", ".join(f"{name} double precision" for name in FEATURE_NAMES)
     engine = _engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE TABLE features (target_id text PRIMARY KEY, {floats}, "
-                          "extraction_time_seconds double precision, n_features_valid integer, "
-                          "n_features_total integer)"))
+    _create_deployed_features_table(engine)
     deployed = {c["name"] for c in inspect(engine).get_columns("features")}
     engine.dispose()
     store = Store.connect(db_url)
@@ -79,6 +75,15 @@ def test_a_deployed_kepler_schema_is_written_unchanged(db_url):
     engine.dispose()
 
 
+def _create_deployed_features_table(engine) -> None:
+    """The features table as deployed: the 63 columns and the first metadata, no `mission`."""
+    floats = ", ".join(f"{name} double precision" for name in FEATURE_NAMES)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE features (target_id text PRIMARY KEY, {floats}, "
+                          "extraction_time_seconds double precision, n_features_valid integer, "
+                          "n_features_total integer)"))
+
+
 def _now():
     from datetime import UTC, datetime
 
@@ -86,12 +91,8 @@ def _now():
 
 
 def test_db_upgrade_adds_the_mission_column_to_a_deployed_table(db_url):
-    floats = ", ".join(f"{name} double precision" for name in FEATURE_NAMES)
     engine = _engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE TABLE features (target_id text PRIMARY KEY, {floats}, "
-                          "extraction_time_seconds double precision, n_features_valid integer, "
-                          "n_features_total integer)"))
+    _create_deployed_features_table(engine)
     engine.dispose()
     store = Store.connect(db_url)
     assert "ALTER TABLE features ADD COLUMN mission TEXT" in store.upgrade()

@@ -9,6 +9,7 @@ digits in Kepler names and to sixteen in TESS names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lcfeat.errors import InvalidTargetError
 
@@ -69,13 +70,19 @@ def check_id(number: int, mission: str = DEFAULT_MISSION) -> int:
 
 def parse_kic(text: str | int) -> int:
     """`3342467`, `KIC 3342467`, `kplr003342467` or an int -> 3342467; else an error."""
+    return _parse_id(text, KIC_PATTERN, check_kic, "a KIC id (expected e.g. 3342467 or "
+                     "'KIC 3342467')")
+
+
+def _parse_id(text: str | int, pattern: re.Pattern[str], check: Callable[[int], int],
+              what: str) -> int:
+    """An int checked by `check`, or the number `pattern` finds in the text; else an error
+    saying the text is not `what`."""
     if isinstance(text, int) and not isinstance(text, bool):
-        return check_kic(text)
-    match = KIC_PATTERN.match(str(text))
+        return check(text)
+    match = pattern.match(str(text))
     if not match or int(match.group(1)) == 0:
-        raise InvalidTargetError(
-            f"{quoted(text)} is not a KIC id (expected e.g. 3342467 or 'KIC 3342467')"
-        )
+        raise InvalidTargetError(f"{quoted(text)} is not {what}")
     return int(match.group(1))
 
 
@@ -88,14 +95,8 @@ def quoted(value: object) -> str:
 
 def parse_tic(text: str | int) -> int:
     """`261136679`, `TIC 261136679` or an int -> 261136679; else an error."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return check_tic(text)
-    match = TIC_PATTERN.match(str(text))
-    if not match or int(match.group(1)) == 0:
-        raise InvalidTargetError(
-            f"{quoted(text)} is not a TIC id (expected e.g. 261136679 or 'TIC 261136679')"
-        )
-    return int(match.group(1))
+    return _parse_id(text, TIC_PATTERN, check_tic, "a TIC id (expected e.g. 261136679 or "
+                     "'TIC 261136679')")
 
 
 def parse_id(text: str | int, mission: str = DEFAULT_MISSION) -> int:

@@ -5,10 +5,10 @@ The features and the transit search share these, so both measure noise and gaps 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from numba import njit
+
+from lcfeat.lightcurve.biweight import biweight_segment
 
 #: A gap longer than this (days) starts a new continuous segment.
 SEGMENT_GAP_DAYS = 0.5
@@ -115,19 +115,22 @@ def segment_bounds(time: np.ndarray, gap: float = SEGMENT_GAP_DAYS) -> np.ndarra
 
 
 def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
-    """Robust (wotan biweight) trend of `flux` over `window` days, split at gaps."""
-    from wotan import flatten
-
-    with warnings.catch_warnings():
-        # Non-positive trends (nonsense flux) are dropped by the callers; no need to warn.
-        warnings.filterwarnings("ignore", message="The trend is zero or negative")
-        _, trend = flatten(
-            time,
-            flux,
-            method="biweight",
-            window_length=window,
-            edge_cutoff=0.0,
-            break_tolerance=SEGMENT_GAP_DAYS,
-            return_trend=True,
-        )
-    return np.asarray(trend, dtype=np.float64)
+    """Robust (biweight) trend of `flux` over `window` days, split at gaps longer than
+    SEGMENT_GAP_DAYS: wotan's `flatten(method="biweight", edge_cutoff=0,
+    break_tolerance=SEGMENT_GAP_DAYS)`. Non-finite cadences get NaN; so does a zero trend
+    (the callers divide by it)."""
+    if not (np.isfinite(window) and window > 0):
+        raise ValueError(f"biweight_trend: window must be a positive number of days, not {window}")
+    time = np.asarray(time, dtype=np.float64)
+    flux = np.asarray(flux, dtype=np.float64)
+    trend = np.full(time.size, np.nan)
+    valid = np.flatnonzero(np.isfinite(time) & np.isfinite(flux))
+    if valid.size == 0:
+        return trend
+    valid = valid[np.argsort(time[valid], kind="stable")]
+    t, f = time[valid], flux[valid]
+    bounds = segment_bounds(t)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=False):
+        trend[valid[start:stop]] = biweight_segment(t[start:stop], f[start:stop], 0.5 * window)
+    trend[trend == 0.0] = np.nan
+    return trend

@@ -24,12 +24,13 @@ from lcfeat.config import redact
 from lcfeat.features.registry import BY_DOMAIN, SCHEMA_VERSION, registry_hash
 from lcfeat.version import __version__
 
-_TRACKED_PACKAGES = ("numpy", "scipy", "astropy", "numba", "lightkurve", "wotan",
-                     "statsmodels", "sqlalchemy")
+_TRACKED_PACKAGES = ("numpy", "scipy", "astropy", "numba", "lightkurve", "statsmodels",
+                     "sqlalchemy")
 
 #: Modules whose public upper-case constants (windows, thresholds, search ranges) shape the
 #: feature values; a run records them, so a table made from an unversioned tree still says how.
 _CONSTANT_MODULES = ("lcfeat.lightcurve.quality", "lcfeat.lightcurve.robust",
+                     "lcfeat.lightcurve.biweight",
                      "lcfeat.features.prepared",
                      *(spec.compute.__module__ for spec in BY_DOMAIN.values()),
                      "lcfeat.search.grid", "lcfeat.search.detrend", "lcfeat.search.core",

@@ -1,0 +1,65 @@
+"""The compiled biweight trend against wotan's `flatten(method="biweight")`, its definition."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from wotan import flatten
+
+from lcfeat.lightcurve import read_light_curve
+from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, biweight_trend
+from tests.conftest import quarter_files
+
+
+def wotan_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # wotan warns about the NaN cadences it keeps NaN
+        _, trend = flatten(time, flux, method="biweight", window_length=window, edge_cutoff=0.0,
+                           break_tolerance=SEGMENT_GAP_DAYS, return_trend=True)
+    return trend
+
+
+@pytest.fixture(scope="module")
+def koi_3278():
+    return read_light_curve(quarter_files(3342467)[:4])
+
+
+@pytest.fixture(scope="module")
+def gj_1243():
+    return read_light_curve(quarter_files(9726699))
+
+
+@pytest.mark.parametrize("window", [0.5, 1.0, 45.0 / 24.0, 5.0])
+def test_trend_is_wotans_on_a_real_light_curve_with_gaps(koi_3278, window):
+    trend = biweight_trend(koi_3278.time, koi_3278.flux, window)
+    reference = wotan_trend(koi_3278.time, koi_3278.flux, window)
+    assert np.array_equal(np.isnan(trend), np.isnan(reference))
+    np.testing.assert_allclose(trend, reference, rtol=1e-13, atol=0.0)
+
+
+def test_trend_is_wotans_through_flares(gj_1243):
+    trend = biweight_trend(gj_1243.time, gj_1243.flux, 1.0)
+    np.testing.assert_allclose(trend, wotan_trend(gj_1243.time, gj_1243.flux, 1.0),
+                               rtol=1e-13, atol=0.0)
+
+
+def test_nan_unsorted_and_constant_stretches_are_handled_as_wotan_does(koi_3278):
+    time = koi_3278.time[:3000].copy()
+    flux = koi_3278.flux[:3000].copy()
+    flux[100:400] = 1.0  # zero MAD: the median is the trend
+    flux[::97] = np.nan
+    order = np.random.default_rng(3).permutation(time.size)
+    trend = biweight_trend(time[order], flux[order], 1.0)
+    reference = wotan_trend(time[order], flux[order], 1.0)
+    assert np.isnan(trend[np.isnan(flux[order])]).all()
+    assert np.array_equal(np.isnan(trend), np.isnan(reference))
+    np.testing.assert_allclose(trend, reference, rtol=1e-13, atol=0.0)
+    constant = np.isin(order, np.arange(150, 350)) & np.isfinite(flux[order])
+    assert np.all(trend[constant] == 1.0)
+
+
+def test_a_bad_window_is_refused():
+    with pytest.raises(ValueError, match="window"):
+        biweight_trend(np.arange(10.0), np.ones(10), 0.0)

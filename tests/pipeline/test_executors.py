@@ -23,7 +23,7 @@ def test_workers_come_from_a_preloaded_fork_server_with_the_current_environment(
         tmp_path, monkeypatch):
     assert default_start_method() == "forkserver"  # Linux
     first = _reports(LocalExecutor(1, work=workers.report_surroundings), 1)
-    assert first[0]["wotan_preloaded"]  # imported by the server, not by the work
+    assert first[0]["threadpoolctl_preloaded"]  # imported by the server, not by the work
     # The server started above; what changes afterwards must still reach new workers.
     monkeypatch.setenv("LCFEAT_TEST_MARKERS", str(tmp_path))
     monkeypatch.chdir(tmp_path)

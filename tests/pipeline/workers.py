@@ -39,6 +39,6 @@ def report_surroundings(task: Task) -> Outcome:
     from lcfeat.store.records import Failure
 
     seen = {"marker": os.environ.get("LCFEAT_TEST_MARKERS"), "cwd": os.getcwd(),
-            "wotan_preloaded": "wotan" in sys.modules, "pid": os.getpid()}
+            "threadpoolctl_preloaded": "threadpoolctl" in sys.modules, "pid": os.getpid()}
     return Outcome(task.kepler_id, failure=Failure(task.kepler_id, "extract", "Report",
                                                    json.dumps(seen)))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.optimize import brentq
 from scipy.special import gammaln
 
 from lcfeat.features.frequency_periodogram import lombscargle_centred
@@ -272,7 +271,15 @@ def significance_threshold(fap: float, n_points: int, fmax: float, time_var: flo
         return 1.0
     if excess(low) < 0.0:
         return low
-    return float(brentq(excess, low, high, xtol=1e-15, rtol=1e-12, maxiter=200))
+    # Bisection (the probability falls as z grows) to scipy brentq's tolerances: importing
+    # scipy.optimize for one root would cost every process half a second of start-up.
+    while high - low > 1e-15 + 1e-12 * high:
+        middle = 0.5 * (low + high)
+        if excess(middle) > 0.0:
+            low = middle
+        else:
+            high = middle
+    return 0.5 * (low + high)
 
 
 # --- periodogram summaries -------------------------------------------------------------------

@@ -158,7 +158,7 @@ _READY = "ready"
 
 #: What the fork server imports before it forks the first worker: the feature stack (through
 #: this module) and the libraries a worker loads on its first target.
-PRELOAD = ("lcfeat.pipeline.executors", "numba", "threadpoolctl", "wotan", "scipy.stats")
+PRELOAD = ("lcfeat.pipeline.executors", "numba", "threadpoolctl")
 
 
 def default_start_method() -> str:

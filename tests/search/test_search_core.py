@@ -19,11 +19,13 @@ from lcfeat.search.core import (
     whitened_snr,
 )
 from lcfeat.search.detrend import (
+    BIG_FLARE_WAKE_D,
     RED_NOISE_MAX,
     TREND_WINDOW_D,
     _biweight_detrended,
     detrend_for_search,
     flare_mask,
+    flare_wakes,
     has_flares,
 )
 from lcfeat.search.epochs import SingleTransits
@@ -232,6 +234,37 @@ def test_a_spotted_star_is_detrended_once_by_its_own_noise():
     white = 1 + 1e-3 * np.random.default_rng(3).standard_normal(t.size)
     plain = detrend_for_search(t, white)
     assert plain.window == TREND_WINDOW_D and not plain.fitted and plain.long is None
+
+
+def test_the_wake_of_a_big_flare_is_left_out_and_small_flares_keep_theirs():
+    """Cadences within BIG_FLARE_WAKE_D of a flare peaking above BIG_FLARE_SIGMA sigma are
+    marked (its tail lifts the trend on both sides); a small flare marks nothing more."""
+    t = np.arange(0.0, 20.0, 0.020434)
+    sigma = 1e-4
+    y = np.zeros(t.size)
+    big, small = 300, 700
+    y[big:big + 6] = 100 * sigma * np.exp(-np.arange(6) / 2.0)
+    y[small:small + 3] = 5 * sigma
+    flare = flare_mask(y, sigma)
+    wake = flare_wakes(t, y, flare, sigma)
+    big_flare = t[:small - 50][flare[:small - 50]]
+    assert big_flare.size >= 2 and flare[small]
+    marked = t[wake]
+    assert marked.min() == pytest.approx(big_flare.min() - BIG_FLARE_WAKE_D, abs=0.021)
+    assert marked.max() == pytest.approx(big_flare.max() + BIG_FLARE_WAKE_D, abs=0.021)
+    assert np.all(np.diff(marked) < 0.03)  # one stretch
+    assert not wake[small - 50:].any()
+
+
+def test_flares_of_every_cycle_leave_no_wake():
+    """A contact binary's sharp maxima left in the detrended flux pass for big flares once
+    a cycle (0.28 d): wakes around all of them would cut the light curve, so none is cut."""
+    t = np.arange(0.0, 20.0, 0.020434)
+    sigma = 1e-4
+    y = np.where((t % 0.28) < 0.03, 50 * sigma, 0.0)
+    flare = flare_mask(y, sigma)
+    assert flare.any()
+    assert not flare_wakes(t, y, flare, sigma).any()
 
 
 def test_flare_mask_cuts_flares_and_never_a_dip():

@@ -99,6 +99,17 @@ FLARE_MEDIAN_D = 13 * KEPLER_CADENCE_D
 #: median outnumber those as far below by this many Poisson sigma (white noise is symmetric,
 #: so a quiet star's flux is searched untouched).
 FLARE_EXCESS_SIGMA = 3.0
+#: A flare peaking more than BIG_FLARE_SIGMA sigma above the trend has a slow tail that
+#: outlasts its cut and lifts the trend around it into dips on both sides (read one by one
+#: on the population bench: the dips that outranked transits on flaring stars lay within
+#: 5 hours of flares of 400-1200 sigma): the cadences within BIG_FLARE_WAKE_D of it are left
+#: out of the search as well ...
+BIG_FLARE_SIGMA = 20.0
+BIG_FLARE_WAKE_D = 0.25
+#: ... unless those wakes would cover more than this fraction of the light curve: then the
+#: "flares" are a feature of every cycle of the star (a contact binary's maxima), not rare
+#: events, and cutting around them would cut the light curve.
+MAX_WAKE_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -435,6 +446,29 @@ def flare_mask(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -
         grown |= step
     grown[:-1] |= flare[1:]
     return grown
+
+
+def flare_wakes(time: np.ndarray, y: np.ndarray, flare: np.ndarray, sigma: float) -> np.ndarray:
+    """True within BIG_FLARE_WAKE_D of every flare (a run of `flare`) whose detrended flux
+    `y` peaks above BIG_FLARE_SIGMA x `sigma`; all False when that would be more than
+    MAX_WAKE_FRACTION of the cadences."""
+    edges = np.diff(np.concatenate(([0], flare.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    wake = np.zeros(time.size, dtype=bool)
+    if starts.size == 0:
+        return wake
+    peaks = np.maximum.reduceat(np.where(flare, y, -np.inf), starts)
+    big = peaks > BIG_FLARE_SIGMA * sigma
+    low = np.searchsorted(time, time[starts[big]] - BIG_FLARE_WAKE_D)
+    high = np.searchsorted(time, time[ends[big] - 1] + BIG_FLARE_WAKE_D, side="right")
+    coverage = np.zeros(time.size + 1, dtype=np.int64)
+    np.add.at(coverage, low, 1)
+    np.add.at(coverage, high, -1)
+    wake = np.cumsum(coverage[:-1]) > 0
+    if np.count_nonzero(wake & ~flare) > MAX_WAKE_FRACTION * time.size:
+        wake[:] = False
+    return wake
 
 
 def has_flares(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -> bool:

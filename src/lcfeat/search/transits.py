@@ -37,6 +37,7 @@ from lcfeat.search.detrend import (
     Detrended,
     detrend_for_search,
     flare_mask,
+    flare_wakes,
     has_flares,
 )
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
@@ -177,6 +178,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
     if has_flares(y, sigma, cadence):
         flare = flare_mask(y, sigma, cadence)
         flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
+        # Left out of the search at the end, after any detrending again (not from it).
+        wake_times = t[flare_wakes(t, y, flare, sigma) & ~flare]
         if np.count_nonzero(~flare) >= MIN_POINTS:
             if np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D:
                 # A big flare lifts the robust trend around it into a false dip a window
@@ -193,6 +196,9 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
                     t, y = t[quiet], y[quiet]
             else:
                 t, y = t[~flare], y[~flare]
+            outside = ~np.isin(t, wake_times)
+            outside[0] = outside[-1] = True
+            t, y = t[outside], y[outside]
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                parallel=parallel, own_periods=detrended.own_periods)
     return TransitSearch(periodic, sigma, detrended)

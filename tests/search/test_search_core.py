@@ -14,8 +14,12 @@ from lcfeat.lightcurve import LightCurve, read_light_curve
 from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search.core import (
     DEPTH_CHI2_PVALUE,
+    SINUSOID_HARMONICS,
+    SINUSOID_MAX_RATIO,
+    Candidate,
     depth_chi2_pvalue,
     search_detrended,
+    sinusoid_to_box,
     whitened_snr,
 )
 from lcfeat.search.detrend import (
@@ -295,3 +299,45 @@ def test_flare_mask_cuts_flares_and_never_a_dip():
     assert not mask[in_transit & ~flaring].any()
     assert mask[flare_signal > 3 * sigma].mean() > 0.75
     assert flare_signal[mask].sum() > 0.75 * flare_signal.sum()
+
+
+def _candidate(period: float, epoch: float, duration: float) -> Candidate:
+    nan = float("nan")
+    return Candidate(period, epoch, duration, nan, nan, nan, nan)
+
+
+def _explained_by_harmonics(profile: np.ndarray, harmonics: int) -> float:
+    """Variance of one evenly sampled period that its first harmonics carry (numpy's FFT)."""
+    spectrum = np.fft.rfft(profile - profile.mean())
+    return float(2.0 * np.sum(np.abs(spectrum[1:harmonics + 1]) ** 2) / profile.size**2)
+
+
+@pytest.mark.parametrize("duty", [0.05, 0.15, 0.29])
+def test_a_box_leaves_the_harmonics_the_share_of_its_fourier_series(duty):
+    """A box dip of duty cycle q carries q (1 - q) d^2 of variance, its first two harmonics
+    the share numpy's FFT of one period gives: under 0.85 of it up to the widest trial duty
+    cycle (3.5 h at 0.5 d: 0.29), so a transit is never taken for a sinusoid."""
+    period, cycles, per_cycle = 2.0, 100, 2000
+    time = np.arange(cycles * per_cycle) * period / per_cycle
+    phase = (time / period) % 1.0
+    y = np.where(np.abs(phase - 0.5) < 0.5 * duty, -1e-3, 0.0)
+    expected = (_explained_by_harmonics(y[:per_cycle], SINUSOID_HARMONICS)
+                / float(np.var(y[:per_cycle])))
+    ratio = sinusoid_to_box(time, y, _candidate(period, 0.5 * period, duty * period))
+    assert ratio == pytest.approx(expected, rel=0.02)
+    assert ratio < 0.85 < SINUSOID_MAX_RATIO
+
+
+def test_a_sinusoid_is_told_from_a_box_at_its_trough():
+    """Spot residual as a sinusoid: the widest trial box at its trough explains about half
+    of what two harmonics explain (numpy means of the same samples give the box's share)."""
+    period, duty = 0.64, 0.24
+    time = np.arange(0.0, 300.0, 0.0204340)
+    y = 1e-3 * np.cos(2.0 * np.pi * time / period)
+    phase = ((time - 0.5 * period) / period + 0.5) % 1.0
+    inside = np.abs(phase - 0.5) < 0.5 * duty
+    deficit = y[~inside].mean() - y[inside].mean()
+    box_share = inside.mean() * (1.0 - inside.mean()) * deficit**2 / np.var(y)
+    ratio = sinusoid_to_box(time, y, _candidate(period, 0.5 * period, duty * period))
+    assert ratio == pytest.approx(1.0 / box_share, rel=0.02)
+    assert ratio > 1.5 * SINUSOID_MAX_RATIO

@@ -143,3 +143,14 @@ def test_the_spectral_noise_of_white_noise_is_its_sigma():
     y = 2e-4 * rng.standard_normal(64_843)
     assert detrend.spectral_noise(y) == pytest.approx(float(np.std(y)), rel=0.03)
     assert detrend.red_noise_ratio(y) == pytest.approx(1.0, abs=0.1)
+
+
+def test_a_rotation_left_by_the_detrending_is_fitted_out_and_the_planet_found(templates):
+    """A star of the population bench (`make_star("spotted", 27, 1)`: rotation 1.02 d,
+    semi-amplitude 0.17%, too weak to be fitted out before the search) with a planet at
+    5.86 d (box SNR 13.6): the best peak was the rotation itself, a sinusoid in the folded
+    flux (`sinusoid_to_box` > 1). It is now fitted out and the planet found."""
+    star = pop.make_star("spotted", 27, 1, templates)
+    found = search_transits(star.light_curve.time, star.light_curve.flux)
+    assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch), (
+        found.candidate, star.signal)

@@ -79,6 +79,16 @@ OWN_HARMONICS = 4
 #: ... when that variability's semi-amplitude is at least this many times the candidate's
 #: depth (a deep transit can itself be the strongest periodicity of a quiet star's flux).
 OWN_AMPLITUDE_RATIO = 5.0
+#: A candidate whose folded flux two harmonics of its period explain better than its box
+#: (reduction of the squared residuals, `sinusoid_to_box`) is variability, not a transit: a
+#: box of duty cycle q leaves under 0.85 of its own reduction to two harmonics (q <= 0.29, the
+#: widest trial: 3.5 h at 0.5 d), a sinusoid gives the widest box about half of its own
+#: (ratio about 2).
+SINUSOID_HARMONICS = 2
+SINUSOID_MAX_RATIO = 1.0
+#: The folded flux is averaged in this many phase bins for the harmonic fit (a harmonic of
+#: order 2 loses 0.02% of its amplitude to them).
+SINUSOID_PHASE_BINS = 200
 #: When every vetted peak is one event's doing (a glitch dominating the periodogram), that
 #: event is cut and the search repeated, at most this many times.
 MAX_CUT_EVENTS = 2
@@ -348,6 +358,39 @@ def is_own_variability(cand: Candidate,
                 if abs(cand.period - expected) <= OWN_PERIOD_TOLERANCE * expected:
                     return True
     return False
+
+
+def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate) -> float:
+    """How much better SINUSOID_HARMONICS harmonics of the candidate's period fit the folded
+    flux than its box does: the ratio of the reductions of the sum of squared residuals
+    (equal weights; inf when the box is no dip). A transit's box leaves the harmonics a
+    fraction of its reduction, spot or pulsation residuals give them more than the box."""
+    phase = ((time - cand.epoch) / cand.period + 0.5) % 1.0
+    in_box = np.abs(phase - 0.5) * cand.period < 0.5 * cand.duration
+    n_in = int(np.count_nonzero(in_box))
+    n_out = y.size - n_in
+    if n_in == 0 or n_out == 0:
+        return math.inf
+    deficit = float(np.mean(y[~in_box]) - np.mean(y[in_box]))
+    box = n_in * n_out / y.size * deficit**2 if deficit > 0 else 0.0
+    if box == 0.0:
+        return math.inf
+    index = np.minimum((phase * SINUSOID_PHASE_BINS).astype(np.int64), SINUSOID_PHASE_BINS - 1)
+    counts = np.bincount(index, minlength=SINUSOID_PHASE_BINS).astype(np.float64)
+    sums = np.bincount(index, weights=y, minlength=SINUSOID_PHASE_BINS)
+    used = counts > 0
+    means = sums[used] / counts[used]
+    centres = 2.0 * np.pi * (np.flatnonzero(used) + 0.5) / SINUSOID_PHASE_BINS
+    columns = [np.ones(centres.size)]
+    for k in range(1, SINUSOID_HARMONICS + 1):
+        columns += [np.cos(k * centres), np.sin(k * centres)]
+    root = np.sqrt(counts[used])
+    design = np.column_stack(columns) * root[:, None]
+    coef, *_ = np.linalg.lstsq(design, means * root, rcond=None)
+    mean = float(np.sum(sums) / np.sum(counts))
+    before = float(np.sum(counts[used] * (means - mean) ** 2))
+    after = float(np.sum((means * root - design @ coef) ** 2))
+    return (before - after) / box
 
 
 def median_cadence(time: np.ndarray) -> float:

@@ -21,6 +21,7 @@ Every window of the search is defined in time, so it means the same at either sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,15 @@ from lcfeat.lightcurve.robust import (
     robust_sigma,
     segment_bounds,
 )
-from lcfeat.search.core import Candidate, PeriodicSearch, SearchResult, search_periodic
+from lcfeat.search.core import (
+    SINUSOID_HARMONICS,
+    SINUSOID_MAX_RATIO,
+    Candidate,
+    PeriodicSearch,
+    SearchResult,
+    search_periodic,
+    sinusoid_to_box,
+)
 from lcfeat.search.detrend import (
     TREND_WINDOW_D,
     Detrended,
@@ -39,9 +48,13 @@ from lcfeat.search.detrend import (
     flare_mask,
     flare_wakes,
     has_flares,
+    variability_model,
 )
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
 
+#: A best peak that is a sinusoid of the star (`sinusoid_to_box`) is fitted out and the
+#: search repeated, at most this many times.
+SINUSOID_PASSES = 1
 #: Fewer cadences than this cannot support a periodic search.
 MIN_POINTS = 50
 #: Normalised flux outside this open range is not a star's light (negative, or ten times
@@ -199,6 +212,20 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
             outside = ~np.isin(t, wake_times)
             outside[0] = outside[-1] = True
             t, y = t[outside], y[outside]
+    own_periods = detrended.own_periods
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
-                               parallel=parallel, own_periods=detrended.own_periods)
+                               parallel=parallel, own_periods=own_periods)
+    for _ in range(SINUSOID_PASSES):
+        cand = periodic.result.candidate
+        if not (math.isfinite(cand.period)
+                and sinusoid_to_box(periodic.time, periodic.y, cand) > SINUSOID_MAX_RATIO):
+            break
+        # The best peak is a periodicity of the star that the detrending left (spots at a
+        # high harmonic of their rotation): fit it out and search again.
+        model = variability_model(t, y + 1.0, 1.0 / cand.period, SINUSOID_HARMONICS)
+        y = y + 1.0 - model
+        own_periods = (*own_periods, (cand.period, float(np.sqrt(2.0) * np.std(model))))
+        sigma = robust_sigma(y)
+        periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
+                                   parallel=parallel, own_periods=own_periods)
     return TransitSearch(periodic, sigma, detrended)

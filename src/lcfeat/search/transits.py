@@ -191,7 +191,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
     if has_flares(y, sigma, cadence):
         flare = flare_mask(y, sigma, cadence)
         flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
-        # Left out of the search at the end, after any detrending again (not from it).
+        # Big flares' wakes are left out of the search (below), not of the detrending:
+        # holes in it shifted contact binaries' fits.
         wake_times = t[flare_wakes(t, y, flare, sigma) & ~flare]
         if np.count_nonzero(~flare) >= MIN_POINTS:
             if np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D:
@@ -220,8 +221,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         if not (math.isfinite(cand.period)
                 and sinusoid_to_box(periodic.time, periodic.y, cand) > SINUSOID_MAX_RATIO):
             break
-        # The best peak is a periodicity of the star that the detrending left (spots at a
-        # high harmonic of their rotation): fit it out and search again.
+        # The best peak is a periodicity of the star that the detrending left (a rotation too
+        # weak to be fitted out before, or a harmonic of one): fit it out and search again.
         model = variability_model(t, y + 1.0, 1.0 / cand.period, SINUSOID_HARMONICS)
         y = y + 1.0 - model
         own_periods = (*own_periods, (cand.period, float(np.sqrt(2.0) * np.std(model))))

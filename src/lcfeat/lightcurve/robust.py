@@ -130,7 +130,7 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndar
     valid = valid[np.argsort(time[valid], kind="stable")]
     t, f = time[valid], flux[valid]
     bounds = segment_bounds(t)
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=False):
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
         trend[valid[start:stop]] = biweight_segment(t[start:stop], f[start:stop], 0.5 * window)
     trend[trend == 0.0] = np.nan
     return trend

@@ -365,16 +365,11 @@ def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate) -> float:
     flux than its box does: the ratio of the reductions of the sum of squared residuals
     (equal weights; inf when the box is no dip). A transit's box leaves the harmonics a
     fraction of its reduction, spot or pulsation residuals give them more than the box."""
-    phase = ((time - cand.epoch) / cand.period + 0.5) % 1.0
-    in_box = np.abs(phase - 0.5) * cand.period < 0.5 * cand.duration
-    n_in = int(np.count_nonzero(in_box))
-    n_out = y.size - n_in
-    if n_in == 0 or n_out == 0:
-        return math.inf
-    deficit = float(np.mean(y[~in_box]) - np.mean(y[in_box]))
-    box = n_in * n_out / y.size * deficit**2 if deficit > 0 else 0.0
+    # With unit sigma the box's likelihood gain is half its reduction of squared residuals.
+    box = 2.0 * box_candidate(time, y, 1.0, cand.period, cand.epoch, cand.duration).log_likelihood
     if box == 0.0:
         return math.inf
+    phase = ((time - cand.epoch) / cand.period + 0.5) % 1.0
     index = np.minimum((phase * SINUSOID_PHASE_BINS).astype(np.int64), SINUSOID_PHASE_BINS - 1)
     counts = np.bincount(index, minlength=SINUSOID_PHASE_BINS).astype(np.float64)
     sums = np.bincount(index, weights=y, minlength=SINUSOID_PHASE_BINS)

@@ -455,9 +455,8 @@ def flare_wakes(time: np.ndarray, y: np.ndarray, flare: np.ndarray, sigma: float
     edges = np.diff(np.concatenate(([0], flare.astype(np.int8), [0])))
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)
-    wake = np.zeros(time.size, dtype=bool)
     if starts.size == 0:
-        return wake
+        return np.zeros(time.size, dtype=bool)
     peaks = np.maximum.reduceat(np.where(flare, y, -np.inf), starts)
     big = peaks > BIG_FLARE_SIGMA * sigma
     low = np.searchsorted(time, time[starts[big]] - BIG_FLARE_WAKE_D)

@@ -364,18 +364,12 @@ def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.
     return _biweight_detrended(time, flux, window).y
 
 
-def detrend_for_search(time: np.ndarray, flux: np.ndarray,
-                       like: Detrended | None = None) -> Detrended:
+def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     """The search's detrending (module doc): the 45-hour biweight residual if it is white
     enough (red-noise ratio at most RED_NOISE_MAX); else the same after `prewhiten` (up to
     PREWHITEN_COMPONENTS periodicities, in turn, while the residual stays red), then with the
     shorter windows of TREND_WINDOWS_D, choosing the first that passes (the shortest when
-    none does), with the 45-hour one kept beside it (`long`).
-
-    Given `like` (the same star's detrending, say before its flares were cut), its
-    periodicities are taken again (only their fits redone) and the window chosen anew."""
-    if like is not None:
-        return _detrended_like(time, flux, like)
+    none does), with the 45-hour one kept beside it (`long`)."""
     result = _biweight_detrended(time, flux, TREND_WINDOW_D)
     if time.size < 10:
         return result
@@ -405,21 +399,6 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray,
             break
         result = dataclasses.replace(_biweight_detrended(time, flux, window), fitted=long.fitted,
                                      harmonics=long.harmonics, variability=long.variability)
-    return result if result is long else dataclasses.replace(result, long=long)
-
-
-def _detrended_like(time: np.ndarray, flux: np.ndarray, like: Detrended) -> Detrended:
-    """`detrend_for_search` with the periodicities `like` found fitted out again (the costly
-    choice), the window chosen anew: what made `like` red (flares, say) may be gone."""
-    for (period, _), harmonics in zip(like.fitted, like.harmonics, strict=True):
-        flux = prewhiten(time, flux, 1.0 / period, harmonics)
-    keep = {"fitted": like.fitted, "harmonics": like.harmonics,
-            "variability": like.variability}
-    result = long = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D), **keep)
-    for window in TREND_WINDOWS_D[1:]:
-        if result.red_noise <= RED_NOISE_MAX:
-            break
-        result = dataclasses.replace(_biweight_detrended(time, flux, window), **keep)
     return result if result is long else dataclasses.replace(result, long=long)
 
 

@@ -4,9 +4,10 @@
 It does the work once: it chooses one detrending from the star's own noise
 (`detrend.detrend_for_search`: no periodogram per choice), cuts the flares of a star that has
 them (`has_flares`, `flare_mask`: such a cadence and its decay; dips are never cut: inside a
-transit box a flare raises the mean) and detrends again without them when they can bias the
-trend (a big flare lifts it into a false dip; many small ones pass for red noise), computes
-one periodogram over every trial period, and re-examines its
+transit box a flare raises the mean) and detrends again without them, the choice made anew,
+when they can bias the trend (a big flare lifts it into a false dip; many small ones pass
+for red noise and pull the prewhitening's fits), computes one periodogram over every trial
+period, and re-examines its
 best peaks locally (`core.search_periodic`: each refined on the cadences near its transits,
 then vetted for single events and inconsistent depths). The period range follows the
 baseline: any light curve that can hold three transits of a 0.5-day period is searched, in
@@ -69,8 +70,10 @@ SEARCH_BIN_D = 10.0 / 1440.0
 MIN_BASELINE_D = (MIN_TRANSITS - 1) * PERIOD_MIN_D
 
 
-#: A flare this many sigma high lifts the robust trend around it (see `search_transits`).
+#: A flare this many sigma high lifts the robust trend around it (see `_without_flares`).
 LIFTING_FLARE_SIGMA = 10.0
+#: Times a star with flares is detrended again without them, at most (`_without_flares`).
+FLARE_PASSES = 2
 
 
 class NotSearchableError(ValueError):
@@ -189,30 +192,7 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         )
     cadence = median_cadence(time)
     if has_flares(y, sigma, cadence):
-        flare = flare_mask(y, sigma, cadence)
-        flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
-        # Big flares' wakes are left out of the search (below), not of the detrending:
-        # holes in it shifted contact binaries' fits.
-        wake_times = t[flare_wakes(t, y, flare, sigma) & ~flare]
-        if np.count_nonzero(~flare) >= MIN_POINTS:
-            if np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D:
-                # A big flare lifts the robust trend around it into a false dip a window
-                # wide, and many small ones pass for red noise and shorten the window:
-                # detrend again without them.
-                keep = np.ones(time.size, dtype=bool)
-                keep[np.searchsorted(time, t[flare])] = False
-                detrended = detrend_for_search(time[keep], flux[keep], like=detrended)
-                t, y = detrended.time, detrended.y
-                sigma = robust_sigma(y)
-                if has_flares(y, sigma, cadence):
-                    quiet = ~flare_mask(y, sigma, cadence)
-                    quiet[0] = quiet[-1] = True
-                    t, y = t[quiet], y[quiet]
-            else:
-                t, y = t[~flare], y[~flare]
-            outside = ~np.isin(t, wake_times)
-            outside[0] = outside[-1] = True
-            t, y = t[outside], y[outside]
+        detrended, t, y, sigma = _without_flares(time, flux, detrended, sigma, cadence)
     own_periods = detrended.own_periods
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                parallel=parallel, own_periods=own_periods)
@@ -230,3 +210,37 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                    parallel=parallel, own_periods=own_periods)
     return TransitSearch(periodic, sigma, detrended)
+
+
+def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, sigma: float,
+                    cadence: float) -> tuple[Detrended, np.ndarray, np.ndarray, float]:
+    """The search's flux of a star with flares: flares cut, and when they can bias the trend
+    (a big flare lifts it into a false dip a window wide; many small ones pass for red noise
+    and shorten the window) the flux detrended again without them, the choice of detrending
+    made anew, up to FLARE_PASSES times while flares remain (a star whose flares cover a
+    tenth of its light curve biases its first trend and its prewhitening so much that the
+    flares found in it are not yet all of them). Big flares' wakes (`flare_wakes`) are left
+    out of the search, not of the detrending: holes in it shifted contact binaries' fits.
+    Returns the detrending, its time and flux, and the flux's robust sigma."""
+    t, y = detrended.time, detrended.y
+    keep = np.ones(time.size, dtype=bool)
+    wakes: list[np.ndarray] = []
+    for done in range(FLARE_PASSES + 1):
+        flare = flare_mask(y, sigma, cadence)
+        flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
+        wakes.append(t[flare_wakes(t, y, flare, sigma) & ~flare])
+        if np.count_nonzero(~flare) < MIN_POINTS:
+            break
+        lifting = np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D
+        if done == FLARE_PASSES or not lifting:
+            t, y = t[~flare], y[~flare]
+            break
+        keep[np.searchsorted(time, t[flare])] = False
+        detrended = detrend_for_search(time[keep], flux[keep])
+        t, y = detrended.time, detrended.y
+        sigma = robust_sigma(y)
+        if not has_flares(y, sigma, cadence):
+            break
+    outside = ~np.isin(t, np.concatenate(wakes))
+    outside[0] = outside[-1] = True
+    return detrended, t[outside], y[outside], sigma

@@ -18,6 +18,7 @@ from lcfeat.search.core import (
     SINUSOID_MAX_RATIO,
     Candidate,
     depth_chi2_pvalue,
+    is_box,
     search_detrended,
     sinusoid_to_box,
     whitened_snr,
@@ -359,3 +360,16 @@ def test_a_chunk_holding_hours_of_data_is_fitted_with_its_neighbour():
         time.size)
     model = variability_model(time, flux, 1.0 / period, 8)
     assert np.max(np.abs(flux - model)) < 6e-4
+
+
+def test_a_candidate_without_an_ephemeris_is_no_box_and_no_sinusoid_is_fitted_for_it():
+    """A refinement that finds no box gives a finite period with a NaN epoch and duration.
+    `sinusoid_to_box` then has no box to compare with (inf), which once sent such a
+    candidate's period to be fitted out as the star's variability; `is_box` turns it down
+    first."""
+    time = np.linspace(0.0, 30.0, 1500)
+    y = np.zeros(time.size)
+    no_ephemeris = Candidate(3.0, float("nan"), float("nan"), 0.0, float("inf"), 0.0, 0.0)
+    assert not is_box(no_ephemeris)
+    assert sinusoid_to_box(time, y, no_ephemeris) == float("inf")
+    assert is_box(Candidate(3.0, 1.0, 0.1, 1e-3, 1e-4, 10.0, 50.0))

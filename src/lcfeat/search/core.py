@@ -340,7 +340,7 @@ def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> 
     return float(chdtrc(single.n_detected - 1, float(np.sum(deviation**2))))
 
 
-def _is_box(cand: Candidate) -> bool:
+def is_box(cand: Candidate) -> bool:
     """A candidate with a finite ephemeris (a flux that no box fits gives NaN)."""
     return all(math.isfinite(v) for v in (cand.period, cand.epoch, cand.duration))
 
@@ -427,7 +427,7 @@ def search_periodic(
         for index, trial in enumerate(result.peaks):
             cand = result.refined[index] if index < len(result.refined) else refine_peak(
                 time, y, sigma, result.plan, result.periodogram, trial, max_duration)
-            if not _is_box(cand) or is_own_variability(cand, own_periods):
+            if not is_box(cand) or is_own_variability(cand, own_periods):
                 continue
             single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
             if is_single_event(single):
@@ -445,7 +445,7 @@ def search_periodic(
         if fallback is not None:
             return fallback
         cand = result.candidate
-        if not _is_box(cand):
+        if not is_box(cand):
             break
         single = SingleTransits(time, y, cand.period, cand.epoch, cand.duration)
         if single.n_detected == 0:

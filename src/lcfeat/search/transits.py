@@ -22,7 +22,6 @@ Every window of the search is defined in time, so it means the same at either sa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +38,7 @@ from lcfeat.search.core import (
     Candidate,
     PeriodicSearch,
     SearchResult,
+    is_box,
     search_periodic,
     sinusoid_to_box,
 )
@@ -198,7 +198,7 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
                                parallel=parallel, own_periods=own_periods)
     for _ in range(SINUSOID_PASSES):
         cand = periodic.result.candidate
-        if not (math.isfinite(cand.period)
+        if not (is_box(cand)
                 and sinusoid_to_box(periodic.time, periodic.y, cand) > SINUSOID_MAX_RATIO):
             break
         # The best peak is a periodicity of the star that the detrending left (a rotation too

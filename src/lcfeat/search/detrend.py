@@ -235,30 +235,35 @@ def base_frequency(time: np.ndarray, flux: np.ndarray, frequency: float) -> floa
 
 
 @njit(cache=True, nogil=True)
-def _fit_chunk(t: np.ndarray, y: np.ndarray, keep: np.ndarray, frequency: float,
-               harmonics: int) -> np.ndarray:
-    """Least-squares coefficients of a line plus `harmonics` harmonics of `frequency` over
-    the cadences where `keep`: normal equations (at most 2 + 2 x 8 columns, t centred on the
-    chunk, so well conditioned), solved in place; the model at every cadence of the chunk."""
+def _harmonic_design(t: np.ndarray, frequency: float, harmonics: int) -> np.ndarray:
+    """Columns 1, t, sin and cos of k x 2 pi `frequency` t for k = 1 .. `harmonics`."""
     n_par = 2 + 2 * harmonics
-    normal = np.zeros((n_par, n_par))
-    rhs = np.zeros(n_par)
-    row = np.empty(n_par)
     design = np.empty((t.size, n_par))
     omega = 2.0 * np.pi * frequency
     for i in range(t.size):
-        row[0] = 1.0
-        row[1] = t[i]
+        design[i, 0] = 1.0
+        design[i, 1] = t[i]
         for k in range(harmonics):
             angle = omega * (k + 1) * t[i]
-            row[2 + k] = np.sin(angle)
-            row[2 + harmonics + k] = np.cos(angle)
-        design[i] = row
+            design[i, 2 + k] = np.sin(angle)
+            design[i, 2 + harmonics + k] = np.cos(angle)
+    return design
+
+
+@njit(cache=True, nogil=True)
+def _fit_chunk(design: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Least-squares fit of the columns of `design` (`_harmonic_design`: at most 2 + 2 x 8,
+    t centred on the chunk, so well conditioned) to `y` over the cadences where `keep`:
+    normal equations, solved in place; the model at every cadence of the chunk."""
+    n_par = design.shape[1]
+    normal = np.zeros((n_par, n_par))
+    rhs = np.zeros(n_par)
+    for i in range(y.size):
         if keep[i]:
             for a in range(n_par):
-                rhs[a] += row[a] * y[i]
+                rhs[a] += design[i, a] * y[i]
                 for b in range(a + 1):
-                    normal[a, b] += row[a] * row[b]
+                    normal[a, b] += design[i, a] * design[i, b]
     ridge = 1e-12 * (np.trace(normal) + 1.0)  # never singular (all cadences at one phase)
     for a in range(n_par):
         normal[a, a] += ridge
@@ -271,7 +276,8 @@ def _fit_chunk(t: np.ndarray, y: np.ndarray, keep: np.ndarray, frequency: float,
 @njit(cache=True, nogil=True)
 def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centres: np.ndarray,
                   frequency: float, harmonics: int, clip: float) -> np.ndarray:
-    """`_chunk_model`'s loop over chunks, compiled: fit, clip, refit, per chunk."""
+    """`_chunk_model`'s loop over chunks, compiled: fit, clip, refit (on the same design
+    matrix), per chunk."""
     model = np.empty_like(flux)
     n_par = 2 + 2 * harmonics
     for c in range(bounds.size - 1):
@@ -279,17 +285,17 @@ def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centre
         if b - a < 3 * n_par:
             model[a:b] = np.median(flux[a:b])
             continue
-        t = time[a:b] - centres[a]
+        design = _harmonic_design(time[a:b] - centres[a], frequency, harmonics)
         y = flux[a:b]
         keep = np.ones(b - a, dtype=np.bool_)
-        fit = _fit_chunk(t, y, keep, frequency, harmonics)
+        fit = _fit_chunk(design, y, keep)
         residual = y - fit
         # robust sigma (the MAD scaled to sigma) of the residual about its median
         spread = 1.482602218505602 * np.median(np.abs(residual - np.median(residual)))
         keep = np.abs(residual) <= clip * spread
         n_keep = keep.sum()
         if n_par * 3 <= n_keep < keep.size:
-            fit = _fit_chunk(t, y, keep, frequency, harmonics)
+            fit = _fit_chunk(design, y, keep)
         model[a:b] = fit
     return model
 

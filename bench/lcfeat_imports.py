@@ -11,13 +11,18 @@ uses, in one place: when the package is reorganised, re-point these imports and 
 - `plan_ffa`: the trial periods and durations the search uses for a light curve.
 - `PREWHITEN_CHUNK_D`, `TREND_WINDOWS_D`: lengths (days) built into the search's detrending,
   watched for in found periods.
+- `Prepared`, `search_transits`, `box_candidate`: the flux the features search, the search
+  itself and a box measured on its flux (what a missed signal still weighs there).
 """
 
 from lcfeat.features.extract import extract_features
+from lcfeat.features.prepared import Prepared
 from lcfeat.lightcurve import LightCurve, read_light_curve
 from lcfeat.pipeline.executors import configure_worker_process
+from lcfeat.search.core import box_candidate
 from lcfeat.search.detrend import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
 from lcfeat.search.grid import plan_ffa
+from lcfeat.search.transits import search_transits
 from lcfeat.study.injection import KNOWN_SIGNALS, KnownSignal
 
 __all__ = [
@@ -26,8 +31,11 @@ __all__ = [
     "PREWHITEN_CHUNK_D",
     "TREND_WINDOWS_D",
     "LightCurve",
+    "Prepared",
+    "box_candidate",
     "configure_worker_process",
     "extract_features",
     "plan_ffa",
     "read_light_curve",
+    "search_transits",
 ]

@@ -131,10 +131,10 @@ def ranked_one_by_one(profile: np.ndarray, widths: np.ndarray, total_y: float,
 
 @pytest.mark.parametrize("days", [400.0, 9.7])
 def test_boxes_ranked_many_trials_at_once_are_those_ranked_one_by_one(days):
-    """The periodogram ranks the boxes of 64 trials at once, one per vector lane; every
+    """The periodogram ranks the boxes of up to 64 trials at once, one per vector lane; every
     trial's best box (start, width, power) is the one a ranking of its own folded profile
     alone gives, to the bit: across a block's edge (400 days: 256 trials per group) and in
-    groups of fewer trials than lanes (9.7 days)."""
+    groups of fewer rows than a vector (9.7 days)."""
     rng = np.random.default_rng(2)
     t = np.arange(0.0, days, 0.020434)
     t = t[rng.random(t.size) < 0.9]

@@ -11,8 +11,9 @@ For one group of the plan (`grid.plan_ffa`):
    rolled by those shifts. The FFA tree builds the S profiles of d = 0 .. S-1 in
    log2(S) passes of S x m additions, rounding each shift to a whole bin;
 3. every profile is searched for the best box of each trial width (cumulative sums, boxes
-   wrap around phase 1): O(m x n_widths) per trial, 64 trials at a time, one per vector
-   lane (`_best_boxes`: a profile of a few dozen bins is too short a loop to vectorise).
+   wrap around phase 1): O(m x n_widths) per trial, up to 64 trials at a time, one per
+   vector lane (`_best_boxes`: a profile of a few dozen bins is too short a loop to
+   vectorise).
 
 Unlike the textbook FFA, rows are time chunks folded by their true phase, not consecutive
 blocks of m samples: a period many times shorter than the baseline (3,000 cycles of 0.5 d in
@@ -113,22 +114,24 @@ def _ffa_tree(src, dst, log2_rows, n_bins):
     return src
 
 
-#: Trials whose boxes are ranked together, one per lane: four vectors of 16 single-precision
-#: floats (measured on 73 bins x 7 widths: 16 lanes 0.42 ns per box, 32 0.30, 64 0.23,
-#: 128 0.23; one trial at a time, vectorised along phase: about 0.8).
+#: Trials whose boxes are ranked together, one per lane: up to four vectors of 16
+#: single-precision floats (measured on 73 bins x 7 widths: 16 lanes 0.42 ns per box, 32
+#: 0.30, 64 0.23, 128 0.23; one trial at a time, vectorised along phase: about 0.8); a group
+#: of fewer rows (a short light curve) takes its row count rounded up to a vector.
 _LANES = 64
+_VECTOR = 16
 
 
 @njit(**_KERNEL)
-def _best_boxes(result, first_row, n_bins, widths, total_y, total_n, cum_y, cum_n, acc_y, acc_n,
-                best_value, best_start, best_width):
-    """Rank every box of _LANES consecutive trials of a group at once (trial r's folded
+def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cum_y, cum_n,
+                acc_y, acc_n, best_value, best_start, best_width):
+    """Rank every box of `n_lanes` consecutive trials of a group at once (trial r's folded
     profile is row first_row + r of `result`), one trial per lane: cumulative sums along
     phase (in double, stored in single precision: the ranking's inputs; phase k of lane r at
-    k x _LANES + r), then, start by start and width by width, each lane keeps the first
+    k x n_lanes + r), then, start by start and width by width, each lane keeps the first
     (start, width) of highest value. The boxes, their order and their values are those of a
     trial-by-trial ranking; the lanes make the inner loop long enough to vectorise."""
-    lanes = np.uint64(_LANES)
+    lanes = np.uint64(n_lanes)
     w_max = widths[widths.size - 1]
     row = np.uint64(2 * n_bins)
     first = np.uint64(first_row)
@@ -198,8 +201,9 @@ def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_a
     log2_rows = log2_all[g]
     n_rows = 1 << log2_rows
     widths = widths_all[width_offsets[g]:width_offsets[g + 1]]
+    lanes = min(_LANES, (n_rows + _VECTOR - 1) // _VECTOR * _VECTOR)
     # A block of lanes may run past the group's rows: those read zeros.
-    padded_rows = (n_rows + _LANES - 1) // _LANES * _LANES
+    padded_rows = (n_rows + lanes - 1) // lanes * lanes
     buf = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
     tmp = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
     tmp[n_rows * 2 * n_bins:] = 0.0  # `buf` is zeroed whole by the fold
@@ -207,20 +211,20 @@ def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_a
     _fold_chunks(x, y, f0s[g], n_bins, n_rows, chunk, flat_index, buf)
     result = _ffa_tree(buf, tmp, log2_rows, n_bins)
     w_max = widths[widths.size - 1]
-    cum_y = np.empty((n_bins + w_max + 1) * _LANES, dtype=np.float32)
-    cum_n = np.empty((n_bins + w_max + 1) * _LANES, dtype=np.float32)
-    acc_y = np.empty(_LANES)
-    acc_n = np.empty(_LANES)
-    best_value = np.empty(_LANES, dtype=np.float32)
-    best_start = np.empty(_LANES, dtype=np.int32)
-    best_width = np.empty(_LANES, dtype=np.int32)
+    cum_y = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
+    cum_n = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
+    acc_y = np.empty(lanes)
+    acc_n = np.empty(lanes)
+    best_value = np.empty(lanes, dtype=np.float32)
+    best_start = np.empty(lanes, dtype=np.int32)
+    best_width = np.empty(lanes, dtype=np.int32)
     total_n = float(x.size)
     first = offsets[g]
     n_trials = offsets[g + 1] - first
-    for block in range(0, n_trials, _LANES):
-        _best_boxes(result, block, n_bins, widths, total_y, total_n, cum_y, cum_n, acc_y,
-                    acc_n, best_value, best_start, best_width)
-        for r in range(min(_LANES, n_trials - block)):
+    for block in range(0, n_trials, lanes):
+        _best_boxes(result, block, lanes, n_bins, widths, total_y, total_n, cum_y, cum_n,
+                    acc_y, acc_n, best_value, best_start, best_width)
+        for r in range(min(lanes, n_trials - block)):
             d = block + r
             start, width = int(best_start[r]), int(best_width[r])
             p, count, dep = _winner(result, d * 2 * n_bins, n_bins, start, width, total_y,

@@ -130,7 +130,14 @@ def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cu
     phase (in double, stored in single precision: the ranking's inputs; phase k of lane r at
     k x n_lanes + r), then, start by start and width by width, each lane keeps the first
     (start, width) of highest value. The boxes, their order and their values are those of a
-    trial-by-trial ranking; the lanes make the inner loop long enough to vectorise."""
+    trial-by-trial ranking; the lanes make the inner loop long enough to vectorise.
+
+    y_out - y_in = N (n_in mean_y - s_in) / (n_in n_out) and the power is 0.5 n_in (y_out -
+    y_in)^2, so boxes rank by (n_in mean_y - s_in)^2 / (n_in n_out^2) (dips only). Written
+    without branches so that it vectorises: an empty box has numerator 0 and a box holding
+    every cadence n_out = 0 and numerator 0; both give 0 over the tiny floor. Single
+    precision only ranks boxes: the winner's power is recomputed in double (`_winner`).
+    """
     lanes = np.uint64(n_lanes)
     w_max = widths[widths.size - 1]
     row = np.uint64(2 * n_bins)

@@ -21,7 +21,10 @@ worker processes, deterministically from (seed, kind, index). Each worker runs o
    per group, so a full astropy run would make one call per group (419 for 17 quarters);
 3. compares the found period and epoch (`transit_bls_period`, extra `transit_bls_epoch`) with
    the injected planet or the EB's eclipses: recovered when the period is within 0.5% of P,
-   P/2 or 2P and the epoch within one duration (modulo the shorter period).
+   P/2 or 2P and the epoch within one duration (modulo the shorter period); for a signal at
+   SNR >= 10 that was missed, runs the search again (untimed) and measures the signal's own
+   box on the flux it searched (`missed_snr_searched`): below LOST_SNR the detrending or the
+   star's own noise buried it, above it another peak outranked it.
 
 Ratios are astropy CPU seconds for the full grid over lcfeat CPU seconds for all 63 features,
 measured on the same star in the same process, so that a busy machine affects both. The load

@@ -175,3 +175,17 @@ def test_non_fits_and_empty_input():
         hdu_spans(b"")
     with pytest.raises(FitsStructureError, match="not a FITS file"):
         hdu_spans(b"<html>Service Unavailable</html>".ljust(2880))
+
+
+def test_a_flip_in_the_checksum_keyword_name_is_caught():
+    """A flipped bit in the name of an HDU's CHECKSUM keyword ("CHECKSUM" -> "BHECKSUM",
+    found by the property test above at byte 17,840 of KOI-3278's first quarter) once left
+    that HDU unchecked: no CHECKSUM, nothing to check. Its siblings carry one, so its
+    absence is reported."""
+    raw = bytearray(ARCHIVE_FILES[0].read_bytes())
+    table = hdu_spans(bytes(raw))[1]
+    header = bytes(raw[table.start:table.data_start]).decode("latin-1")
+    position = table.start + header.index("CHECKSUM=")
+    raw[position] ^= 1
+    problems = checksum_problems(bytes(raw))
+    assert any("no CHECKSUM keyword" in p for p in problems), problems

@@ -179,10 +179,13 @@ def checksum_problems(raw: bytes | bytearray | memoryview,
                       spans: list[HduSpan] | None = None) -> list[str]:
     """Why the CHECKSUM/DATASUM keywords of ``raw`` do not verify (empty list when they do).
 
-    An HDU without CHECKSUM is not checked (there is nothing to check against).
+    A file without any CHECKSUM is not checked (there is nothing to check against); in a file
+    whose other HDUs carry one, an HDU without it is a problem: one flipped bit in the
+    keyword's name ("BHECKSUM") would otherwise leave its whole header unchecked.
     """
     spans = hdu_spans(raw) if spans is None else spans
     problems: list[str] = []
+    any_checksum = any(span.checksum is not None for span in spans)
     for span in spans:
         if span.datasum not in (None, ""):
             data_sum = ones_complement_sum(raw, span.data_start, span.end)
@@ -202,4 +205,7 @@ def checksum_problems(raw: bytes | bytearray | memoryview,
                     f"HDU {span.index}: CHECKSUM fails (ones-complement sum 0x{total:08X}, "
                     "expected 0xFFFFFFFF)"
                 )
+        elif any_checksum:
+            problems.append(f"HDU {span.index}: no CHECKSUM keyword, where the file's other "
+                            "HDUs have one")
     return problems

@@ -275,14 +275,13 @@ def _fit_chunk(design: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarra
 
 @njit(cache=True, nogil=True)
 def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centres: np.ndarray,
-                  frequency: float, harmonics: int, clip: float) -> np.ndarray:
+                  frequency: float, harmonics: int, clip: float, min_points: int) -> np.ndarray:
     """`_chunk_model`'s loop over chunks, compiled: fit, clip, refit (on the same design
-    matrix), per chunk."""
+    matrix), per chunk; a fit needs `min_points` cadences."""
     model = np.empty_like(flux)
-    n_par = 2 + 2 * harmonics
     for c in range(bounds.size - 1):
         a, b = bounds[c], bounds[c + 1]
-        if b - a < 3 * n_par:
+        if b - a < min_points:
             model[a:b] = np.median(flux[a:b])
             continue
         design = _harmonic_design(time[a:b] - centres[a], frequency, harmonics)
@@ -294,7 +293,7 @@ def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centre
         spread = 1.482602218505602 * np.median(np.abs(residual - np.median(residual)))
         keep = np.abs(residual) <= clip * spread
         n_keep = keep.sum()
-        if n_par * 3 <= n_keep < keep.size:
+        if min_points <= n_keep < keep.size:
             fit = _fit_chunk(design, y, keep)
         model[a:b] = fit
     return model
@@ -334,11 +333,14 @@ def _chunk_model(time: np.ndarray, flux: np.ndarray, frequency: float, harmonics
     median."""
     chunk = np.floor((time - start) / PREWHITEN_CHUNK_D).astype(np.int64)
     centres = start + (chunk + 0.5) * PREWHITEN_CHUNK_D
+    # Three cadences per coefficient (a line and a sine and cosine per harmonic) for a fit.
+    min_points = 3 * (2 + 2 * harmonics)
     bounds = _merged_short_chunks(time, np.concatenate(
-        ([0], np.flatnonzero(np.diff(chunk)) + 1, [time.size])), 3 * (2 + 2 * harmonics))
+        ([0], np.flatnonzero(np.diff(chunk)) + 1, [time.size])), min_points)
     model = _chunk_models(np.ascontiguousarray(time, dtype=np.float64),
                           np.ascontiguousarray(flux, dtype=np.float64), bounds.astype(np.int64),
-                          centres, float(frequency), int(harmonics), PREWHITEN_CLIP_SIGMA)
+                          centres, float(frequency), int(harmonics), PREWHITEN_CLIP_SIGMA,
+                          min_points)
     return model, centres
 
 

@@ -369,7 +369,7 @@ def test_a_candidate_without_an_ephemeris_is_no_box_and_no_sinusoid_is_fitted_fo
     first."""
     time = np.linspace(0.0, 30.0, 1500)
     y = np.zeros(time.size)
-    no_ephemeris = Candidate(3.0, float("nan"), float("nan"), 0.0, float("inf"), 0.0, 0.0)
+    no_ephemeris = _candidate(3.0, float("nan"), float("nan"))
     assert not is_box(no_ephemeris)
     assert sinusoid_to_box(time, y, no_ephemeris) == float("inf")
-    assert is_box(Candidate(3.0, 1.0, 0.1, 1e-3, 1e-4, 10.0, 50.0))
+    assert is_box(_candidate(3.0, 1.0, 0.1))

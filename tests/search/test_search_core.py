@@ -274,6 +274,25 @@ def test_flares_of_every_cycle_leave_no_wake():
     assert not flare_wakes(t, y, flare, sigma).any()
 
 
+def test_lone_bright_cadences_are_not_flares():
+    """Real Kepler noise has a bright tail of lone cadences (hundreds of 3-8 sigma single
+    cadences over 17 quarters, about twice the dim ones): glitches, not flares, which rise
+    and decay over several cadences. Counted cadence by cadence, 300 of them on white noise
+    read as a flaring star; counted as events of two cadences or more, they do not, and
+    25 flares of a few cadences still do."""
+    rng = np.random.default_rng(5)
+    t = np.arange(0.0, 1400.0, 0.020434)
+    sigma = 1e-3
+    noise = rng.normal(0.0, sigma, t.size)
+    lone = rng.choice(np.arange(1, t.size - 1, 3), 300, replace=False)
+    noise[lone] += rng.uniform(3.5, 8.0, lone.size) * sigma
+    assert not has_flares(noise, sigma)
+    flares = np.zeros(t.size)
+    for start in rng.choice(t.size - 20, 25, replace=False):
+        flares[start:start + 20] += 20 * sigma * np.exp(-np.arange(20) / 3.0)
+    assert has_flares(noise + flares, sigma)
+
+
 def test_flare_mask_cuts_flares_and_never_a_dip():
     """Flares (fast rise, exponential decay over 3 cadences) on white noise with box dips:
     the cut holds no in-transit cadence outside a flare and its rise, and most of the

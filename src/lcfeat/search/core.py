@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtrc
+from scipy.special import chdtrc, fdtrc
 
 from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search.bls import bls_binned
@@ -324,22 +324,43 @@ def block_noise(y: np.ndarray, n_cadences: int) -> float:
 
 
 def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> float:
-    """Chi-square survival of the single-transit depths about their weighted mean, epoch i
-    with noise block_noise(D) x sqrt(n_D / n_i) and DEPTH_SCATTER x depth in quadrature,
-    deviations below the mean clipped at DEPTH_LOW_CLIP sigma; 1 for fewer than 2 epochs."""
+    """How well the single-transit depths agree: the chi-square survival of their deviations
+    about the weighted mean (`_depth_deviations`), or, when the star's own epochs half a
+    period away scatter more than the noise model says (heavy tails, red noise that the
+    robust block noise underrates), the F-test of the transits' mean square deviation
+    against theirs: with thousands of epochs a model a few percent off would otherwise turn
+    down every transit. 1 for fewer than 2 epochs."""
     if single.n_detected < 2:
         return 1.0
     n_duration = max(1, int(round(single.duration / cadence)))
+    noise = block_noise(y, n_duration) ** 2 * n_duration
+    squares = _depth_deviations(single, noise, DEPTH_SCATTER)
+    if squares is None:
+        return 1.0
+    # scipy.stats.chi2.sf and f.sf, without loading scipy.stats.
+    pvalue = float(chdtrc(single.n_detected - 1, squares))
+    control = SingleTransits(single.time, y, single.period,
+                             single.epoch + 0.5 * single.period, single.duration)
+    control_squares = _depth_deviations(control, noise, 0.0)
+    if control.n_detected < 2 or control_squares is None:
+        return pvalue
+    ratio = (squares / (single.n_detected - 1)) / (control_squares / (control.n_detected - 1))
+    return max(pvalue, float(fdtrc(single.n_detected - 1, control.n_detected - 1, ratio)))
+
+
+def _depth_deviations(single: SingleTransits, noise: float, scatter: float) -> float | None:
+    """Sum of the squared deviations of the epochs' depths about their weighted mean, epoch i
+    with variance `noise` / n_i and `scatter` x the mean depth in quadrature, deviations
+    below the mean clipped at DEPTH_LOW_CLIP sigma; None when one is not finite."""
     depths = single.depths()
-    var = block_noise(y, n_duration) ** 2 * n_duration / single.counts
+    var = noise / single.counts
     mean = float(np.sum(depths / var) / np.sum(1.0 / var))
-    var = var + (DEPTH_SCATTER * max(mean, 0.0)) ** 2
+    var = var + (scatter * max(mean, 0.0)) ** 2
     mean = float(np.sum(depths / var) / np.sum(1.0 / var))
     deviation = np.maximum((depths - mean) / np.sqrt(var), -DEPTH_LOW_CLIP)
     if not np.all(np.isfinite(deviation)):
-        return 1.0
-    # scipy.stats.chi2.sf, without loading scipy.stats.
-    return float(chdtrc(single.n_detected - 1, float(np.sum(deviation**2))))
+        return None
+    return float(np.sum(deviation**2))
 
 
 def is_box(cand: Candidate) -> bool:

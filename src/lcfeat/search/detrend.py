@@ -21,8 +21,9 @@ was chosen: the search measures its candidates on both (a short window eats part
 transit). Cadences within EDGE_TRIM_D of a segment's edge are left out (thermal settling after
 gaps makes dips); on a light curve of a few days the trim shrinks with the baseline.
 
-Flares (`flare_mask`, `has_flares`) are found in the detrended flux: brightenings of a few
-cadences, cut before the search on a star that has them.
+Bright excursions (`flare_mask`) are found in the detrended flux and cut before the search
+of every star; a star whose excursions are flares (`has_flares`: events of several cadences,
+not lone glitches) is detrended again without them.
 """
 
 from __future__ import annotations
@@ -95,12 +96,12 @@ FLARE_SIGMA = 3.0
 FLARE_DECAY_SIGMA = 1.0
 FLARE_MAX_D = 12 * KEPLER_CADENCE_D
 FLARE_MEDIAN_D = 13 * KEPLER_CADENCE_D
-#: Flares are cut only from a star that has them: its runs of at least FLARE_MIN_CADENCES
-#: cadences FLARE_SIGMA above the running median outnumber those as far below by this many
-#: Poisson sigma (white noise is symmetric, so a quiet star's flux is searched untouched).
-#: A flare rises and decays over several long cadences; a lone bright cadence is a glitch
-#: (real Kepler noise has hundreds: counted, they made nine of ten quiet stars of the
-#: population bench "flaring" and had them detrended twice).
+#: A star has flares when its runs of at least FLARE_MIN_CADENCES cadences FLARE_SIGMA above
+#: the running median outnumber those as far below by this many Poisson sigma (white noise
+#: is symmetric): then it is detrended again without them. A flare rises and decays over
+#: several long cadences; a lone bright cadence is a glitch (real Kepler noise has hundreds:
+#: counted, they made nine of ten quiet stars of the population bench "flaring" and had them
+#: detrended twice; they are cut from every star's search, which needs no new trend).
 FLARE_EXCESS_SIGMA = 3.0
 FLARE_MIN_CADENCES = 2
 #: A flare peaking more than BIG_FLARE_SIGMA sigma above the trend has a slow tail that

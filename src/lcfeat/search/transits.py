@@ -2,14 +2,15 @@
 
 `search_transits` is the one entry point (as astropy's `autopower` is for BoxLeastSquares).
 It does the work once: it chooses one detrending from the star's own noise
-(`detrend.detrend_for_search`: no periodogram per choice), cuts the flares of a star that has
-them (`has_flares`, `flare_mask`: such a cadence and its decay; dips are never cut: inside a
-transit box a flare raises the mean) and detrends again without them, the choice made anew,
-when they can bias the trend (a big flare lifts it into a false dip; many small ones pass
-for red noise and pull the prewhitening's fits), computes one periodogram over every trial
-period, and re-examines its
-best peaks locally (`core.search_periodic`: each refined on the cadences near its transits,
-then vetted for single events and inconsistent depths). The period range follows the
+(`detrend.detrend_for_search`: no periodogram per choice), cuts the bright excursions of
+every star (`flare_mask`: a cadence 3 sigma above the running median, its decay and rise;
+dips are never cut: inside a transit box a bright cadence raises the mean), and, on a star
+with flares (`has_flares`: bright events of several cadences), detrends again without them,
+the choice made anew, when they can bias the trend (a big flare lifts it into a false dip;
+many small ones pass for red noise and pull the prewhitening's fits); it computes one
+periodogram over every trial period, and re-examines its best peaks locally
+(`core.search_periodic`: each refined on the cadences near its transits, then vetted for
+single events and inconsistent depths). The period range follows the
 baseline: any light curve that can hold three transits of a 0.5-day period is searched, in
 one sector or many, across the gaps between and within them.
 
@@ -191,8 +192,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
             f"{MIN_BASELINE_D:g} d: no box can be fitted"
         )
     cadence = median_cadence(time)
-    if has_flares(y, sigma, cadence):
-        detrended, t, y, sigma = _without_flares(time, flux, detrended, sigma, cadence)
+    passes = FLARE_PASSES if has_flares(y, sigma, cadence) else 0
+    detrended, t, y, sigma = _without_flares(time, flux, detrended, sigma, cadence, passes)
     own_periods = detrended.own_periods
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                parallel=parallel, own_periods=own_periods)
@@ -213,26 +214,29 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
 
 
 def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, sigma: float,
-                    cadence: float) -> tuple[Detrended, np.ndarray, np.ndarray, float]:
-    """The search's flux of a star with flares: flares cut, and when they can bias the trend
-    (a big flare lifts it into a false dip a window wide; many small ones pass for red noise
-    and shorten the window) the flux detrended again without them, the choice of detrending
-    made anew, up to FLARE_PASSES times while flares remain (a star whose flares cover a
-    tenth of its light curve biases its first trend and its prewhitening so much that the
-    flares found in it are not yet all of them). Big flares' wakes (`flare_wakes`) are left
-    out of the search, not of the detrending: holes in it shifted contact binaries' fits.
+                    cadence: float, passes: int
+                    ) -> tuple[Detrended, np.ndarray, np.ndarray, float]:
+    """The search's flux: bright excursions (`flare_mask`) cut, and when they can bias the
+    trend (a big flare lifts it into a false dip a window wide; many small ones pass for red
+    noise and shorten the window) the flux detrended again without them, the choice of
+    detrending made anew, up to `passes` times (FLARE_PASSES on a star with flares, 0
+    otherwise: lone bright cadences do not move a biweight trend) while flares remain (a
+    star whose flares cover a tenth of its light curve biases its first trend and its
+    prewhitening so much that the flares found in it are not yet all of them). Big flares'
+    wakes (`flare_wakes`) are left out of the search, not of the detrending: holes in it
+    shifted contact binaries' fits.
     Returns the detrending, its time and flux, and the flux's robust sigma."""
     t, y = detrended.time, detrended.y
     keep = np.ones(time.size, dtype=bool)
     wakes: list[np.ndarray] = []
-    for done in range(FLARE_PASSES + 1):
+    for done in range(passes + 1):
         flare = flare_mask(y, sigma, cadence)
         flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
         wakes.append(t[flare_wakes(t, y, flare, sigma) & ~flare])
         if np.count_nonzero(~flare) < MIN_POINTS:
             break
         lifting = np.max(y) > LIFTING_FLARE_SIGMA * sigma or detrended.window < TREND_WINDOW_D
-        if done == FLARE_PASSES or not lifting:
+        if done == passes or not lifting:
             t, y = t[~flare], y[~flare]
             break
         keep[np.searchsorted(time, t[flare])] = False

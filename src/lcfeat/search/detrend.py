@@ -241,17 +241,23 @@ def base_frequency(time: np.ndarray, flux: np.ndarray, frequency: float) -> floa
 
 @njit(cache=True, nogil=True)
 def _harmonic_design(t: np.ndarray, frequency: float, harmonics: int) -> np.ndarray:
-    """Columns 1, t, sin and cos of k x 2 pi `frequency` t for k = 1 .. `harmonics`."""
+    """Columns 1, t, sin and cos of k x 2 pi `frequency` t for k = 1 .. `harmonics`; the
+    higher harmonics by the angle-addition recurrence from the first (two trigonometric
+    calls per cadence instead of 2 x `harmonics`; equal to them within 1e-14)."""
     n_par = 2 + 2 * harmonics
     design = np.empty((t.size, n_par))
     omega = 2.0 * np.pi * frequency
     for i in range(t.size):
         design[i, 0] = 1.0
         design[i, 1] = t[i]
+        sin_1 = np.sin(omega * t[i])
+        cos_1 = np.cos(omega * t[i])
+        sin_k = sin_1
+        cos_k = cos_1
         for k in range(harmonics):
-            angle = omega * (k + 1) * t[i]
-            design[i, 2 + k] = np.sin(angle)
-            design[i, 2 + harmonics + k] = np.cos(angle)
+            design[i, 2 + k] = sin_k
+            design[i, 2 + harmonics + k] = cos_k
+            sin_k, cos_k = sin_k * cos_1 + cos_k * sin_1, cos_k * cos_1 - sin_k * sin_1
     return design
 
 
@@ -259,21 +265,15 @@ def _harmonic_design(t: np.ndarray, frequency: float, harmonics: int) -> np.ndar
 def _fit_chunk(design: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Least-squares fit of the columns of `design` (`_harmonic_design`: at most 2 + 2 x 8,
     t centred on the chunk, so well conditioned) to `y` over the cadences where `keep`:
-    normal equations, solved in place; the model at every cadence of the chunk."""
+    normal equations (matrix products, BLAS), solved; the model at every cadence of the
+    chunk."""
     n_par = design.shape[1]
-    normal = np.zeros((n_par, n_par))
-    rhs = np.zeros(n_par)
-    for i in range(y.size):
-        if keep[i]:
-            for a in range(n_par):
-                rhs[a] += design[i, a] * y[i]
-                for b in range(a + 1):
-                    normal[a, b] += design[i, a] * design[i, b]
+    kept = np.ascontiguousarray((design * keep.astype(np.float64).reshape(-1, 1)).T)
+    normal = kept @ design
+    rhs = kept @ y
     ridge = 1e-12 * (np.trace(normal) + 1.0)  # never singular (all cadences at one phase)
     for a in range(n_par):
         normal[a, a] += ridge
-        for b in range(a):
-            normal[b, a] = normal[a, b]
     coef = np.linalg.solve(normal, rhs)
     return design @ coef
 

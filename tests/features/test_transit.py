@@ -14,7 +14,9 @@ from hypothesis.extra.numpy import arrays
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import EXTRA_NAMES, compute_domain, names_in
+from lcfeat.features.transit import candidate_features
 from lcfeat.lightcurve import LightCurve
+from lcfeat.search.transits import search_transits
 from lcfeat.study import injection
 
 NAMES = names_in("transit")
@@ -50,6 +52,21 @@ def _box_dips(lc, period, epoch, duration, depth, phase_depths=None):
     return dataclasses.replace(lc, flux=flux)
 
 
+def test_a_box_that_failed_the_vetting_is_flagged(kepler10):
+    """transit_vetted tells a vetted box (Kepler-10 b's, 1.0) from one reported although
+    every peak failed a test (the search's `consistent` False: 0.0); the box's values are
+    the same."""
+    found = search_transits(Prepared(kepler10).time, Prepared(kepler10).flux)
+    assert found.periodic.consistent
+    vetted = candidate_features(found, 1.0)
+    unvetted = candidate_features(
+        dataclasses.replace(found, periodic=dataclasses.replace(found.periodic,
+                                                                consistent=False)), 1.0)
+    assert vetted.extras["transit_vetted"] == 1.0
+    assert unvetted.extras["transit_vetted"] == 0.0
+    assert unvetted.values == vetted.values
+
+
 def test_names_and_extras(kepler10_result):
     assert tuple(kepler10_result.values) == NAMES
     assert set(kepler10_result.extras) == set(EXTRA_NAMES)
@@ -73,6 +90,7 @@ def test_kepler10b(kepler10, kepler10_result):
     # one quarter, far below an eclipsing binary's secondary.
     assert abs(v["transit_secondary_snr"]) < 5.0
     assert v["transit_bls_snr"] > 20
+    assert v["transit_vetted"] == 1.0
     # Epochs with a cadence inside the published ephemeris' box, counted directly; the
     # search leaves out cadences within 0.25 d of the quarter's few gaps (at most one epoch
     # each side of a gap).

@@ -1,4 +1,4 @@
-"""Transit domain (10 + 4 extras): the best periodic box-shaped dip and its consistency checks.
+"""Transit domain (10 + 5 extras): the best periodic box-shaped dip and its consistency checks.
 
 The search itself (`lcfeat.search.transits.search_transits`: detrending, flares, the box
 least squares periodogram, refinement and vetting) chooses the candidate; this domain turns it
@@ -96,6 +96,11 @@ EXTRAS = (
           "|odd depth - even depth| / combined uncertainty"),
     Extra("transit_secondary_snr", "dimensionless",
           "depth of a box of the same duration at phase 0.5, over its uncertainty"),
+    Extra("transit_vetted", "flag",
+          "1.0 when the best box passed every vetting test of the search (not one event's "
+          "doing, not the star's own variability or a harmonic, single-transit depths "
+          "consistent); 0.0 when every refined peak failed one and the best is reported "
+          "anyway"),
 )
 #: Nominal solar radius over Jupiter's equatorial radius (IAU 2015 B3: 695,700 / 71,492 km).
 R_SUN_OVER_R_JUP = 695_700.0 / 71_492.0
@@ -141,7 +146,8 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None,
         "transit_bls_depth": cand.depth,
         "transit_bls_duration": cand.duration,
     }
-    extras: dict[str, Value] = {"transit_bls_epoch": cand.epoch, "transit_bls_snr": cand.snr}
+    extras: dict[str, Value] = {"transit_bls_epoch": cand.epoch, "transit_bls_snr": cand.snr,
+                                "transit_vetted": 1.0 if periodic.consistent else 0.0}
     out = DomainResult(values, {}, extras)
 
     single = SingleTransits(t, y, cand.period, cand.epoch, cand.duration)

@@ -219,8 +219,8 @@ def test_depth_consistency_keeps_equal_transits_and_turns_down_a_few_dips():
 def test_depth_consistency_holds_thousands_of_transits_in_heavy_tailed_noise():
     """2,300 equal transits of a 0.6-day planet in noise with heavier tails than a Gaussian
     (Student's t, 3 degrees of freedom: real Kepler noise has such tails). The robust noise
-    model underrates the mean square of the epochs' depths by a few percent, which thousands
-    of epochs turn into a chi-square survival far below 1e-3; epochs half a period away
+    model underrates the mean square of the epochs' depths, which thousands of epochs turn
+    into a chi-square survival far below 1e-3; epochs half a period away
     scatter as much, so the transits are consistent. Four deep dips on the same ephemeris
     are still turned down."""
     rng = np.random.default_rng(3)

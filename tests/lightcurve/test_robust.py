@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.ndimage import median_filter
 
-from lcfeat.lightcurve.robust import robust_sigma, running_median
+from lcfeat.lightcurve.robust import robust_sigma, running_median, true_runs
 
 
 @pytest.mark.parametrize(("n", "size"), [(1, 9), (5, 9), (1000, 9), (4000, 13)])
@@ -23,3 +25,18 @@ def test_robust_sigma_is_scipys_normal_scaled_mad():
         stats.median_abs_deviation(x, scale="normal"), rel=1e-12)
     assert robust_sigma(x, 0.5) == pytest.approx(
         stats.median_abs_deviation(x, center=lambda _, axis: 0.5, scale="normal"), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_true_runs_are_the_blocks_itertools_groups(seed):
+    mask = np.random.default_rng(seed).random(200) < 0.4
+    mask[0] = bool(seed % 2)
+    expected, position = [], 0
+    for value, group in itertools.groupby(mask):
+        length = len(list(group))
+        if value:
+            expected.append((position, position + length))
+        position += length
+    starts, ends = true_runs(mask)
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
+    assert true_runs(np.zeros(5, dtype=bool))[0].size == 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
-from lcfeat.lightcurve.robust import finite_cadences, robust_sigma
+from lcfeat.lightcurve.robust import finite_cadences, robust_sigma, true_runs
 
 DOMAIN = "shape"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -53,9 +53,7 @@ def longest_run(mask: np.ndarray) -> int:
     """Length of the longest block of consecutive True values."""
     if not mask.any():
         return 0
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    starts, ends = true_runs(mask)
     return int(np.max(ends - starts))
 
 

@@ -108,6 +108,12 @@ def point_to_point_sigma(x: np.ndarray) -> float:
     return robust_sigma(np.diff(x)) / np.sqrt(2.0)
 
 
+def true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) indices of every block of consecutive True in `mask`."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def segment_bounds(time: np.ndarray, gap: float = SEGMENT_GAP_DAYS) -> np.ndarray:
     """Start indices of continuous segments, followed by len(time)."""
     breaks = np.flatnonzero(np.diff(time) > gap) + 1

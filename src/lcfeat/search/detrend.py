@@ -43,6 +43,7 @@ from lcfeat.lightcurve.robust import (
     odd_cadences_in,
     robust_sigma,
     running_median,
+    true_runs,
 )
 from lcfeat.search.grid import DURATION_MAX_D
 
@@ -471,9 +472,7 @@ def flare_wakes(time: np.ndarray, y: np.ndarray, flare: np.ndarray, sigma: float
     """True within BIG_FLARE_WAKE_D of every flare (a run of `flare`) whose detrended flux
     `y` peaks above BIG_FLARE_SIGMA x `sigma`; all False when that would be more than
     MAX_WAKE_FRACTION of the cadences."""
-    edges = np.diff(np.concatenate(([0], flare.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    starts, ends = true_runs(flare)
     if starts.size == 0:
         return np.zeros(time.size, dtype=bool)
     peaks = np.maximum.reduceat(np.where(flare, y, -np.inf), starts)
@@ -501,9 +500,8 @@ def has_flares(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -
 
 def _events(mask: np.ndarray) -> int:
     """Runs of at least FLARE_MIN_CADENCES consecutive True in `mask`."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return int(np.count_nonzero(lengths >= FLARE_MIN_CADENCES))
+    starts, ends = true_runs(mask)
+    return int(np.count_nonzero(ends - starts >= FLARE_MIN_CADENCES))
 
 
 def detrended(time: np.ndarray, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

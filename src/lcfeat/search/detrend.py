@@ -454,7 +454,10 @@ def flare_mask(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -
     every `cadence` days): from each cadence more than FLARE_SIGMA sigma above the running
     median, the decay while above FLARE_DECAY_SIGMA sigma, and the cadence before it (the
     rise). Upward only: a transit is never touched."""
-    excess = _above_running_median(y, cadence)
+    return _flare_mask(_above_running_median(y, cadence), sigma, cadence)
+
+
+def _flare_mask(excess: np.ndarray, sigma: float, cadence: float) -> np.ndarray:
     flare = excess > FLARE_SIGMA * sigma
     decaying = excess > FLARE_DECAY_SIGMA * sigma
     grown = flare.copy()
@@ -492,7 +495,17 @@ def has_flares(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D) -
     """True when the runs of FLARE_MIN_CADENCES or more cadences more than FLARE_SIGMA
     sigma above the running median outnumber those as far below it by more than
     FLARE_EXCESS_SIGMA x the square root of their sum."""
+    return _has_flares(_above_running_median(y, cadence), sigma)
+
+
+def flares(y: np.ndarray, sigma: float, cadence: float = KEPLER_CADENCE_D
+           ) -> tuple[bool, np.ndarray]:
+    """(`has_flares`, `flare_mask`) of `y`, from one running median."""
     excess = _above_running_median(y, cadence)
+    return _has_flares(excess, sigma), _flare_mask(excess, sigma, cadence)
+
+
+def _has_flares(excess: np.ndarray, sigma: float) -> bool:
     above = _events(excess > FLARE_SIGMA * sigma)
     below = _events(excess < -FLARE_SIGMA * sigma)
     return above - below > FLARE_EXCESS_SIGMA * np.sqrt(above + below)

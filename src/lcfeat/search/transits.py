@@ -47,9 +47,8 @@ from lcfeat.search.detrend import (
     TREND_WINDOW_D,
     Detrended,
     detrend_for_search,
-    flare_mask,
     flare_wakes,
-    has_flares,
+    flares,
     variability_model,
 )
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
@@ -191,9 +190,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
             "detrended flux has no scatter (constant light curve) or spans less than "
             f"{MIN_BASELINE_D:g} d: no box can be fitted"
         )
-    cadence = median_cadence(time)
-    passes = FLARE_PASSES if has_flares(y, sigma, cadence) else 0
-    detrended, t, y, sigma = _without_flares(time, flux, detrended, sigma, cadence, passes)
+    detrended, t, y, sigma = _without_flares(time, flux, detrended, sigma,
+                                             median_cadence(time))
     own_periods = detrended.own_periods
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                parallel=parallel, own_periods=own_periods)
@@ -214,13 +212,12 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
 
 
 def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, sigma: float,
-                    cadence: float, passes: int
-                    ) -> tuple[Detrended, np.ndarray, np.ndarray, float]:
+                    cadence: float) -> tuple[Detrended, np.ndarray, np.ndarray, float]:
     """The search's flux: bright excursions (`flare_mask`) cut, and when they can bias the
     trend (a big flare lifts it into a false dip a window wide; many small ones pass for red
     noise and shorten the window) the flux detrended again without them, the choice of
-    detrending made anew, up to `passes` times (FLARE_PASSES on a star with flares, 0
-    otherwise: lone bright cadences do not move a biweight trend) while flares remain (a
+    detrending made anew, up to FLARE_PASSES times on a star with flares (`has_flares`; never
+    on one without: lone bright cadences do not move a biweight trend) while flares remain (a
     star whose flares cover a tenth of its light curve biases its first trend and its
     prewhitening so much that the flares found in it are not yet all of them). Big flares'
     wakes (`flare_wakes`) are left out of the search, not of the detrending: holes in it
@@ -229,8 +226,13 @@ def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, si
     t, y = detrended.time, detrended.y
     keep = np.ones(time.size, dtype=bool)
     wakes: list[np.ndarray] = []
-    for done in range(passes + 1):
-        flare = flare_mask(y, sigma, cadence)
+    passes = FLARE_PASSES
+    for done in range(FLARE_PASSES + 1):
+        flaring, flare = flares(y, sigma, cadence)
+        if not flaring:
+            if done:  # the new detrending left no flares
+                break
+            passes = 0
         flare[0] = flare[-1] = False  # the baseline (hence the periods searched) stays
         wakes.append(t[flare_wakes(t, y, flare, sigma) & ~flare])
         if np.count_nonzero(~flare) < MIN_POINTS:
@@ -243,8 +245,6 @@ def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, si
         detrended = detrend_for_search(time[keep], flux[keep])
         t, y = detrended.time, detrended.y
         sigma = robust_sigma(y)
-        if not has_flares(y, sigma, cadence):
-            break
     outside = ~np.isin(t, np.concatenate(wakes))
     outside[0] = outside[-1] = True
     return detrended, t[outside], y[outside], sigma

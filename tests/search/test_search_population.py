@@ -19,7 +19,7 @@ from astropy.timeseries import BoxLeastSquares
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import compute_domain
 from lcfeat.lightcurve.robust import robust_sigma
-from lcfeat.search import detrend, grid
+from lcfeat.search import detrend, grid, transits
 from lcfeat.search.transits import search_transits
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -156,17 +156,34 @@ def test_a_rotation_left_by_the_detrending_is_fitted_out_and_the_planet_found(te
         found.candidate, star.signal)
 
 
-def test_a_star_covered_in_flares_is_detrended_again_until_its_planet_shows(templates):
+def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_shows(
+        templates, monkeypatch):
     """A flaring star of the population bench (`make_star("flaring", 36, 1)`: 2.2 flares a
     day, an eighth of its cadences flagged as flares at first; a planet of 0.512 d, one-hour
-    transits, box SNR 14.9). Its flares bias the first trend and the prewhitening so much
-    that, once cut, the transits' depth left at the true ephemeris was below zero; detrended
-    once again without its flares it still hid them. Detrended anew until no flares are found
-    (at most FLARE_PASSES times), the planet is found."""
+    transits, box SNR 14.9). Its flares bias the trend and the prewhitening so much that,
+    cut only after a first detrending, the transits' depth left at the true ephemeris was
+    below zero, and the flux had to be detrended twice more. Cut from the raw flux first, the
+    flux is detrended once and the planet is found."""
     star = pop.make_star("flaring", 36, 1, templates)
+    calls = []
+    real_detrend = transits.detrend_for_search
+
+    def counted(time, flux):
+        calls.append(time.size)
+        return real_detrend(time, flux)
+
+    monkeypatch.setattr(transits, "detrend_for_search", counted)
     found = search_transits(star.light_curve.time, star.light_curve.flux)
     assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch), (
         found.candidate, star.signal)
+    assert len(calls) == 1
+    assert calls[0] < star.light_curve.time.size  # detrended without the flares
+
+    # Left in the raw flux, the same flares call for a detrending anew.
+    calls.clear()
+    monkeypatch.setattr(transits, "RAW_FLARE_PASSES", 0)
+    search_transits(star.light_curve.time, star.light_curve.flux)
+    assert len(calls) > 1
 
 
 def test_three_lone_dips_stronger_than_the_planet_are_cut_and_the_planet_found(templates):

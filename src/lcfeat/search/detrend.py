@@ -23,7 +23,8 @@ gaps makes dips); on a light curve of a few days the trim shrinks with the basel
 
 Bright excursions (`flare_mask`) are found in the detrended flux and cut before the search
 of every star; a star whose excursions are flares (`has_flares`: events of several cadences,
-not lone glitches) is detrended again without them.
+not lone glitches) has them cut before it is detrended (`search.transits`), or, when they
+show only in the detrended flux, is detrended again without them.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ FLARE_MAX_D = 12 * KEPLER_CADENCE_D
 FLARE_MEDIAN_D = 13 * KEPLER_CADENCE_D
 #: A star has flares when its runs of at least FLARE_MIN_CADENCES cadences FLARE_SIGMA above
 #: the running median outnumber those as far below by this many Poisson sigma (white noise
-#: is symmetric): then it is detrended again without them. A flare rises and decays over
+#: is symmetric): then it is detrended without them. A flare rises and decays over
 #: several long cadences; a lone bright cadence is a glitch (real Kepler noise has hundreds:
 #: counted, they made nine of ten quiet stars of the population bench "flaring" and had them
 #: detrended twice; they are cut from every star's search, which needs no new trend).

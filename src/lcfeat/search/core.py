@@ -194,12 +194,14 @@ def refine(
     max_duration: float = DURATION_MAX_D,
     centre: float | None = None,
     bin_width: float | None = None,
+    level: float | None = None,
 ) -> Candidate:
     """Best box near `frequency` with the compiled astropy-equivalent kernel, on a local grid
     of REFINE_POINTS periods over +- REFINE_HALF_WIDTH_STEPS plan steps, with finer durations
     and phase bins. Given the peak's transit `centre` and the plan's `bin_width` (days), only
     the cadences near its transits are folded (the rest cannot enter any box of the local
-    grid); the winner is then measured on every cadence (`box_candidate`)."""
+    grid); the winner is then measured on every cadence (`box_candidate`). `level` is the
+    median of `y` (given by a caller that refines several peaks of one flux)."""
     offsets = np.linspace(-REFINE_HALF_WIDTH_STEPS, REFINE_HALF_WIDTH_STEPS, REFINE_POINTS)
     periods = 1.0 / (frequency + step * offsets)
     low, high = duration_range(float(periods.min()), max_duration)
@@ -216,7 +218,8 @@ def refine(
     t_ref = float(time[0])
     ivar = np.full(v.size, 1.0 / sigma**2)
     power, _, _, duration, transit_time, _, _ = bls_binned(
-        t - t_ref, v - np.median(y), ivar, periods, durations, REFINE_OVERSAMPLE, True
+        t - t_ref, v - (np.median(y) if level is None else level), ivar, periods, durations,
+        REFINE_OVERSAMPLE, True
     )
     k = int(np.argmax(power))
     return box_candidate(time, y, sigma, float(periods[k]), float(t_ref + transit_time[k]),
@@ -270,7 +273,8 @@ def search_detrended(
         group=periodogram.group,
     )
     peaks = _peak_trials(scaled, plan, N_REFINE)
-    first = [(refine_peak(time, y, sigma, plan, scaled, k, max_duration), k)
+    level = float(np.median(y))
+    first = [(refine_peak(time, y, sigma, plan, scaled, k, max_duration, level), k)
              for k in peaks[:N_RANKED]]
     first.sort(key=lambda pair: -pair[0].log_likelihood)
     return SearchResult(
@@ -286,11 +290,13 @@ def search_detrended(
 
 
 def refine_peak(time: np.ndarray, y: np.ndarray, sigma: float, plan: FfaPlan,
-                periodogram: Periodogram, trial: int, max_duration: float) -> Candidate:
+                periodogram: Periodogram, trial: int, max_duration: float,
+                level: float | None = None) -> Candidate:
     """`refine` around one trial of the periodogram, on the cadences near its transits."""
     centre, bin_width = _peak_centre(periodogram, plan, trial)
     return refine(time, y, sigma, float(periodogram.frequency[trial]),
-                  float(plan.step[periodogram.group[trial]]), max_duration, centre, bin_width)
+                  float(plan.step[periodogram.group[trial]]), max_duration, centre, bin_width,
+                  level)
 
 
 @dataclass(frozen=True)

@@ -393,12 +393,26 @@ def edge_trim(time: np.ndarray) -> float:
     return min(EDGE_TRIM_D, EDGE_TRIM_FRACTION * baseline)
 
 
-def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float) -> Detrended:
+@dataclass(frozen=True)
+class _Sampling:
+    """What the detrendings of one light curve share: its cadences away from segment edges
+    and its red-noise bin (computed once, not per window tried)."""
+
+    inside: np.ndarray
+    red_noise_bin: int
+
+    @classmethod
+    def of(cls, time: np.ndarray) -> _Sampling:
+        return cls(away_from_edges(time, edge_trim(time)), red_noise_bin(time))
+
+
+def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float,
+                        sampling: _Sampling | None = None) -> Detrended:
+    sampling = sampling or _Sampling.of(time)
     trend = search_trend(time, flux, window)
-    ok = (np.isfinite(trend) & (trend > 0) & np.isfinite(flux)
-          & away_from_edges(time, edge_trim(time)))
+    ok = np.isfinite(trend) & (trend > 0) & np.isfinite(flux) & sampling.inside
     y = flux[ok] / trend[ok] - 1.0
-    return Detrended(time[ok], y, window, red_noise_ratio(y, red_noise_bin(time)))
+    return Detrended(time[ok], y, window, red_noise_ratio(y, sampling.red_noise_bin))
 
 
 def biweight_residuals(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
@@ -412,7 +426,8 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     PREWHITEN_COMPONENTS periodicities, in turn, while the residual stays red), then with the
     shorter windows of TREND_WINDOWS_D, choosing the first that passes (the shortest when
     none does), with the 45-hour one kept beside it (`long`)."""
-    result = _biweight_detrended(time, flux, TREND_WINDOW_D)
+    sampling = _Sampling.of(time)
+    result = _biweight_detrended(time, flux, TREND_WINDOW_D, sampling)
     if time.size < 10:
         return result
     frequency = dominant_frequency(time, flux)
@@ -429,7 +444,7 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
         model = variability_model(time, flux, base, harmonics[-1])
         fitted.append((1.0 / base, float(np.sqrt(2.0) * np.std(model))))
         flux = flux - model + 1.0
-        result = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D),
+        result = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D, sampling),
                                      fitted=tuple(fitted), harmonics=tuple(harmonics),
                                      variability=result.variability)
         if result.red_noise <= RED_NOISE_MAX:
@@ -439,8 +454,9 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     for window in TREND_WINDOWS_D[1:]:
         if result.red_noise <= RED_NOISE_MAX:
             break
-        result = dataclasses.replace(_biweight_detrended(time, flux, window), fitted=long.fitted,
-                                     harmonics=long.harmonics, variability=long.variability)
+        result = dataclasses.replace(_biweight_detrended(time, flux, window, sampling),
+                                     fitted=long.fitted, harmonics=long.harmonics,
+                                     variability=long.variability)
     return result if result is long else dataclasses.replace(result, long=long)
 
 

@@ -137,6 +137,8 @@ def bin_for_search(time: np.ndarray, flux: np.ndarray,
     each bin holding at least half the cadences it can (a bin cut by a gap or a masked
     stretch would be noisier than the rest). Slower segments (a sector observed only in
     full-frame images, stitched with 2-minute ones) are kept as they are."""
+    if not np.any(np.diff(time) <= 0.5 * width):
+        return time, flux  # no segment's median step can be that short (Kepler's)
     bounds = segment_bounds(time)
     pieces_time, pieces_flux = [], []
     binned_any = False

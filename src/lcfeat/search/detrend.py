@@ -408,7 +408,8 @@ class _Sampling:
 
 def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float,
                         sampling: _Sampling | None = None) -> Detrended:
-    sampling = sampling or _Sampling.of(time)
+    if sampling is None:
+        sampling = _Sampling.of(time)
     trend = search_trend(time, flux, window)
     ok = np.isfinite(trend) & (trend > 0) & np.isfinite(flux) & sampling.inside
     y = flux[ok] / trend[ok] - 1.0

@@ -225,8 +225,9 @@ def _without_raw_flares(time: np.ndarray, flux: np.ndarray, cadence: float
     """The light curve without its flares when it has some (`flares` of its excess over the
     running median, which follows spots, against its point-to-point noise): a flare would
     bias the trend and the choice of detrending, which is then made once, on flux without
-    them, instead of once with them and again without (on flaring stars of the population
-    bench that halved the search's time and recovered as many transits). Returns time, flux
+    them, instead of once with them and again without (on the flaring stars of the
+    population bench the search became about 1.7 times faster and found one transit more
+    at box SNR >= 10, 14 of 26). Returns time, flux
     and the times of big flares' wakes (`flare_wakes`), or None when it has no flares."""
     sigma = point_to_point_sigma(flux)
     if not (np.isfinite(sigma) and sigma > 0):

@@ -33,54 +33,60 @@ SOURCE = REPO / "data" / "archive" / "0033" / "003342467"
 FIRST_VIRTUAL_KIC = 90_000_001
 
 
-def build_mirror(root: Path, n_targets: int) -> list[int]:
-    ids = [FIRST_VIRTUAL_KIC + i for i in range(n_targets)]
-    sources = sorted(SOURCE.glob("kplr*_llc.fits"))
+def quarter_templates() -> list[tuple[str, fits.HDUList]]:
+    """KIC 3342467's quarter files in memory: (the file name's time stamp part, its HDUs)."""
     templates = []
-    for path in sources:
+    for path in sorted(SOURCE.glob("kplr*_llc.fits")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with fits.open(path, memmap=False) as hdul:
                 templates.append((path.name.split("-")[1], fits.HDUList([h.copy() for h in hdul])))
+    return templates
+
+
+def target_folder(root: Path, kic: int) -> Path:
+    return root / f"{kic:09d}"[:4] / f"{kic:09d}"
+
+
+def write_quarter(hdul: fits.HDUList, root: Path, kic: int, stamp: str) -> None:
+    """One quarter file of target `kic`, re-keyed, its checksums rewritten."""
+    hdul[0].header["KEPLERID"] = kic
+    hdul[0].header["OBJECT"] = f"KIC {kic}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hdul.writeto(target_folder(root, kic) / f"kplr{kic:09d}-{stamp}", checksum=True)
+
+
+def build_mirror(root: Path, n_targets: int) -> list[int]:
+    ids = [FIRST_VIRTUAL_KIC + i for i in range(n_targets)]
+    templates = quarter_templates()
     for kic in ids:
-        folder = root / f"{kic:09d}"[:4] / f"{kic:09d}"
-        folder.mkdir(parents=True)
+        target_folder(root, kic).mkdir(parents=True)
         for stamp, hdul in templates:
-            hdul[0].header["KEPLERID"] = kic
-            hdul[0].header["OBJECT"] = f"KIC {kic}"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                hdul.writeto(folder / f"kplr{kic:09d}-{stamp}", checksum=True)
+            write_quarter(hdul, root, kic, stamp)
     return ids
 
 
 def build_population_mirror(root: Path, per_kind: int, seed: int = 1) -> list[int]:
-    """The population bench's full-length stars, `per_kind` of each kind, as Kepler files."""
+    """The population bench's full-length stars, `per_kind` of each kind, as Kepler files:
+    each star's flux and errors, scaled to the quarter's PDCSAP level, in place of KIC
+    3342467's (the population's time template) at the same time stamps."""
     import numpy as np
     import population as pop
 
     templates = pop.load_templates()
-    sources = pop.quarter_files(pop.TIME_TEMPLATE_KIC)
-    quarters = []
-    for path in sources:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with fits.open(path, memmap=False) as hdul:
-                quarters.append((path.name.split("-")[1],
-                                 fits.HDUList([h.copy() for h in hdul])))
+    quarters = quarter_templates()
     ids = []
     for kind in pop.FULL_LENGTH_KINDS:
         for index in range(per_kind):
             star = pop.make_star(kind, index, seed, templates)
             lc = star.light_curve
-            folder = root / f"{star.star_id:09d}"[:4] / f"{star.star_id:09d}"
-            folder.mkdir(parents=True)
+            target_folder(root, star.star_id).mkdir(parents=True)
             for stamp, hdul in quarters:
                 table = hdul[1].data
                 original_flux = np.array(table["PDCSAP_FLUX"], dtype=np.float64)
                 original_err = np.array(table["PDCSAP_FLUX_ERR"], dtype=np.float64)
-                rows = np.searchsorted(lc.time, table["TIME"])
-                rows = np.minimum(rows, lc.time.size - 1)
+                rows = np.minimum(np.searchsorted(lc.time, table["TIME"]), lc.time.size - 1)
                 matched = np.abs(lc.time[rows] - table["TIME"]) < 1e-6
                 level = np.nanmedian(original_flux[matched]) if matched.any() else 1.0
                 flux, err = original_flux.copy(), original_err.copy()
@@ -88,12 +94,8 @@ def build_population_mirror(root: Path, per_kind: int, seed: int = 1) -> list[in
                 err[matched] = lc.flux_err[rows[matched]] * level
                 table["PDCSAP_FLUX"] = flux
                 table["PDCSAP_FLUX_ERR"] = err
-                hdul[0].header["KEPLERID"] = star.star_id
-                hdul[0].header["OBJECT"] = f"KIC {star.star_id}"
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    hdul.writeto(folder / f"kplr{star.star_id:09d}-{stamp}", checksum=True)
-                table["PDCSAP_FLUX"] = original_flux
+                write_quarter(hdul, root, star.star_id, stamp)
+                table["PDCSAP_FLUX"] = original_flux  # the template serves the next star
                 table["PDCSAP_FLUX_ERR"] = original_err
             ids.append(star.star_id)
     return ids
@@ -103,11 +105,13 @@ def sequential(root: Path, ids: list[int]) -> float:
     from lcfeat.features.extract import extract_features
     from lcfeat.lightcurve import read_light_curve
 
-    folder = lambda k: root / f"{k:09d}"[:4] / f"{k:09d}"  # noqa: E731
-    extract_features(read_light_curve(sorted(folder(ids[0]).glob("*.fits"))))  # warm-up
+    def files(kic: int) -> list[Path]:
+        return sorted(target_folder(root, kic).glob("*.fits"))
+
+    extract_features(read_light_curve(files(ids[0])))  # warm-up
     started = time.perf_counter()
     for kic in ids:
-        extract_features(read_light_curve(sorted(folder(kic).glob("*.fits"))))
+        extract_features(read_light_curve(files(kic)))
     return time.perf_counter() - started
 
 

@@ -102,7 +102,9 @@ applied to the noise the generator knows; for white noise it is depth x sqrt(N_i
 
 The flux is built as (1 - spots) x (1 + flares) x contact binary x planet or eclipses + noise
 (+ granulation and oscillations), then divided by its median in each quarter (as the
-archive's light curves are).
+archive's light curves are). `SyntheticStar.variability` is the star's own part, (1 - spots)
+x (1 + flares) x contact binary over the same medians: the flux divided by it is the planet
+(or nothing) plus the noise, what a perfect detrending would leave.
 
 TESS kinds (appended to KINDS, so the Kepler kinds' stars and numbers are unchanged)
     Time stamps: the 18,264 real 2-minute stamps of pi Mensae's sector 1 (TIC 261136679,
@@ -780,6 +782,11 @@ class SyntheticStar:
     own_periods: tuple[float, ...] = ()
     params: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    #: The star's own variability (spots, flares, a contact binary; not the signal, not the
+    #: noise) in the units of the normalised flux, per cadence: the flux divided by it is the
+    #: signal plus the noise, what a perfect detrending would leave. None for a star without
+    #: any (quiet, giant, detached binary).
+    variability: np.ndarray | None = None
 
 
 def star_rng(kind: str, index: int, seed: int) -> np.random.Generator:
@@ -810,12 +817,18 @@ def time_selection(rng: np.random.Generator, kind: str, templates: Templates) ->
     raise RuntimeError(f"no {SHORT_BASELINE_D}-day stretch with data in Q{quarter}")
 
 
-def normalised_by_quarter(flux: np.ndarray, quarter: np.ndarray) -> np.ndarray:
-    out = flux.copy()
+def quarter_medians(flux: np.ndarray, quarter: np.ndarray) -> np.ndarray:
+    """Each cadence's quarter (or sector) median of `flux`: what the archive's light curves
+    are divided by."""
+    out = np.empty_like(flux)
     for q in np.unique(quarter):
         in_quarter = quarter == q
-        out[in_quarter] /= np.median(flux[in_quarter])
+        out[in_quarter] = np.median(flux[in_quarter])
     return out
+
+
+def normalised_by_quarter(flux: np.ndarray, quarter: np.ndarray) -> np.ndarray:
+    return flux / quarter_medians(flux, quarter)
 
 
 def make_star(kind: str, index: int, seed: int, templates: Templates | None = None
@@ -868,6 +881,8 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
         params.update(contact_params)
         own.append(contact_params["contact_period_d"])
 
+    variability = stellar.copy() if kind in ("spotted", "flaring", "contact_eb",
+                                             "short_quarter", "short_10d") else None
     signal: Signal | None = None
     if kind == "detached_eb":
         eclipses, signal, eb_params = detached_binary(rng, time, stochastic)
@@ -881,7 +896,8 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
         stellar *= model
         own.append(signal.period)
 
-    flux = normalised_by_quarter(stellar + stochastic, quarter)
+    medians = quarter_medians(stellar + stochastic, quarter)
+    flux = (stellar + stochastic) / medians
     centroids = {
         "centroid_col": None if templates.centroid_col is None else templates.centroid_col[chosen],
         "centroid_row": None if templates.centroid_row is None else templates.centroid_row[chosen],
@@ -907,6 +923,7 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
         own_periods=tuple(own),
         params=params,
         seconds=clock.perf_counter() - started,
+        variability=None if variability is None else variability / medians,
     )
 
 
@@ -948,10 +965,11 @@ def make_tess_star(kind: str, index: int, seed: int, templates: Templates | None
         stellar = stellar * model
         own.append(signal.period)
     repeat = len(sectors)
+    medians = quarter_medians(stellar + stochastic, quarter)
     lc = LightCurve(
         kepler_id=star_id(kind, index),
         time=time,
-        flux=normalised_by_quarter(stellar + stochastic, quarter),
+        flux=(stellar + stochastic) / medians,
         flux_err=np.tile(templates.flux_err_shape, repeat) * noise_level,
         quarter=quarter,
         centroid_col=None if templates.centroid_col is None
@@ -965,6 +983,7 @@ def make_tess_star(kind: str, index: int, seed: int, templates: Templates | None
         star_id=lc.kepler_id, kind=kind, index=index, light_curve=lc,
         noise_ppm=noise_level * 1e6, noise_source=source.kepler_id, signal=signal,
         own_periods=tuple(own), params=params, seconds=clock.perf_counter() - started,
+        variability=spots / medians,
     )
 
 

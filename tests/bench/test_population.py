@@ -127,6 +127,31 @@ def test_spotted_star_lomb_scargle_peak_is_its_rotation(templates):
                                            star.noise_ppm * 1e-6)
 
 
+@pytest.mark.parametrize("kind", ["spotted", "flaring", "contact_eb"])
+def test_dividing_out_the_variability_leaves_the_planet_in_the_noise(kind, templates):
+    # The flux over `variability` must be the noise around 1 (the scatter of its one-day
+    # means that of the drawn noise's, not the star's percent-level variability) with the
+    # planet still in it (its box at the injected ephemeris deep as injected).
+    star = first_stars(kind, 1, lambda s: s.signal is not None and s.signal.snr >= 15)[0]
+    lc, signal = star.light_curve, star.signal
+    residual = lc.flux / star.variability - 1.0
+    days = np.floor(lc.time - lc.time[0]).astype(int)
+    counts = np.bincount(days)
+    means = (np.bincount(days, weights=residual) / np.maximum(counts, 1))[counts >= 40]
+    noise = star.noise_ppm * 1e-6
+    assert robust_std(means) < 3.0 * noise / math.sqrt(40)
+    assert robust_std(lc.flux - 1.0) > 10.0 * robust_std(means)
+    phase = ((lc.time - signal.epoch) / signal.period + 0.5) % 1.0 - 0.5
+    inside = np.abs(phase * signal.period) < 0.5 * signal.duration
+    depth = np.median(residual[~inside]) - np.mean(residual[inside])
+    assert depth == pytest.approx(signal.depth, rel=0.25)
+
+
+def test_stars_without_variability_have_none(templates):
+    for kind in ("quiet", "giant", "detached_eb"):
+        assert pop.make_star(kind, 0, 1).variability is None
+
+
 def test_davenport_template_peaks_at_one_with_unit_fwhm():
     phase = np.linspace(-1.0, 5.0, 60001)
     shape = pop.davenport_flare(phase)

@@ -24,10 +24,13 @@ worker processes, deterministically from (seed, kind, index). Each worker runs o
    P/2 or 2P and the epoch within one duration (modulo the shorter period); for a signal at
    SNR >= 10 that was missed, runs the search again (untimed) and measures the signal's own
    box on the flux it searched (`missed_snr_searched`): below LOST_SNR the detrending or the
-   star's own noise buried it, above it another peak outranked it; and the same on the flux
-   with the star's own variability divided out (`missed_snr_without_variability`: spots,
-   flares, a contact binary, known to the generator): at LOST_SNR or above there, the
-   detrending lost the signal, not the noise.
+   star's own noise buried it, above it another peak outranked it;
+4. for a signal at SNR >= 10 on a star with variability of its own (spots, flares, a
+   contact binary: known to the generator, `SyntheticStar.variability`), searches the flux
+   with that variability divided out, what a perfect detrending would leave: whether the
+   signal is found there (`recovered_without_variability`, the completeness the search
+   itself allows) and, for a missed one, its box SNR there (`missed_snr_without_variability`:
+   at LOST_SNR or above, the detrending lost the signal, not the noise).
 
 Ratios are astropy CPU seconds for the full grid over lcfeat CPU seconds for all 63 features,
 measured on the same star in the same process, so that a busy machine affects both. The load
@@ -57,6 +60,7 @@ from lcfeat_imports import (
     TREND_WINDOWS_D,
     LightCurve,
     Prepared,
+    TransitSearch,
     box_candidate,
     configure_worker_process,
     extract_features,
@@ -174,32 +178,31 @@ def warm_up() -> None:
         astropy_grid_seconds(lc.time, lc.flux, np.random.default_rng(0), 2, 2)
 
 
-def missed_snr_searched(lc: LightCurve, signal: pop.Signal) -> float | None:
-    """The box SNR of a missed signal (its true period, epoch and duration) on the very flux
-    the search ran on (detrended, flares cut) with that flux's sigma: low, the detrending
-    or the noise left by the star buried it; high, another peak outranked it. Outside the
-    timing: the search is run again for it."""
+def searched(lc: LightCurve) -> TransitSearch | None:
+    """The transit search of `lc` as the features run it (on `Prepared` flux); None when it
+    cannot search. Outside the timing."""
     prepared = Prepared(lc)
     try:
-        found = search_transits(prepared.time, prepared.flux)
+        return search_transits(prepared.time, prepared.flux)
     except ValueError:
         return None
-    box = box_candidate(found.time, found.y, found.sigma, signal.period, signal.epoch,
-                        signal.duration)
-    return float(box.snr)
 
 
-def missed_snr_without_variability(star: pop.SyntheticStar) -> float | None:
-    """`missed_snr_searched` on the star's flux divided by its own variability
-    (`SyntheticStar.variability`: spots, flares, a contact binary; what a perfect detrending
-    would take out), searched as any light curve is: at LOST_SNR or above, a signal lost on
-    the real flux was lost by the detrending, not to the noise. None for a star without
-    variability (quiet, giant, detached binary)."""
-    if star.variability is None or star.signal is None:
+def signal_snr(found: TransitSearch, signal: pop.Signal) -> float:
+    """The box SNR of `signal` (its true period, epoch and duration) on the very flux the
+    search ran on (detrended, flares cut), with that flux's sigma."""
+    return float(box_candidate(found.time, found.y, found.sigma, signal.period, signal.epoch,
+                               signal.duration).snr)
+
+
+def without_variability(star: pop.SyntheticStar) -> LightCurve | None:
+    """The star's light curve divided by its own variability (`SyntheticStar.variability`:
+    spots, flares, a contact binary; what a perfect detrending would take out); None for a
+    star without any (quiet, giant, detached binary)."""
+    if star.variability is None:
         return None
     lc = star.light_curve
-    return missed_snr_searched(dataclasses.replace(lc, flux=lc.flux / star.variability),
-                               star.signal)
+    return dataclasses.replace(lc, flux=lc.flux / star.variability)
 
 
 def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: int
@@ -238,13 +241,16 @@ def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: i
             period is not None and explained_by_star(period, star.own_periods)
             and not record["recovered"]
         )
-        record["missed_snr_searched"] = (
-            missed_snr_searched(lc, star.signal)
-            if star.signal and star.signal.snr >= 10.0 and not record["recovered"]
-            else None)
+        strong = star.signal is not None and star.signal.snr >= 10.0
+        missed = strong and not record["recovered"]
+        found = searched(lc) if missed else None
+        record["missed_snr_searched"] = None if found is None else signal_snr(found, star.signal)
+        quiet_lc = without_variability(star) if strong else None
+        ideal = None if quiet_lc is None else searched(quiet_lc)
+        record["recovered_without_variability"] = None if ideal is None else bool(
+            star.signal.is_recovered(ideal.candidate.period, ideal.candidate.epoch))
         record["missed_snr_without_variability"] = (
-            missed_snr_without_variability(star)
-            if record["missed_snr_searched"] is not None else None)
+            signal_snr(ideal, star.signal) if missed and ideal is not None else None)
         rng = np.random.default_rng([seed, pop.KINDS.index(kind), index, 1])
         record.update(astropy_grid_seconds(lc.time, lc.flux, rng, periods_to_time, per_call))
         record["grid_edge"] = bool(period is not None and (
@@ -308,6 +314,16 @@ def completeness_table(records: Sequence[dict], kinds: Sequence[str]) -> dict[st
         shares[kind] = hits / len(strong) if strong else float("nan")
         print(f"{kind:<14}{len(rows):>6}{len(inj):>7}  " + "".join(f"{c:>15}" for c in cells)
               + f"{fraction(hits, len(strong)):>16}")
+    ceilings = []
+    for kind, rows in by_kind(records, kinds):
+        known = [r for r in injected(rows) if r["injected_snr"] >= 10.0
+                 and r.get("recovered_without_variability") is not None]
+        if known and kind != "ALL":
+            found = sum(r["recovered_without_variability"] for r in known)
+            ceilings.append(f"{kind} {fraction(found, len(known))}")
+    if ceilings:
+        print("  SNR >= 10 with the star's own variability divided out (a perfect detrending): "
+              + ", ".join(ceilings))
     return shares
 
 

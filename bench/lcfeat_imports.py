@@ -11,8 +11,9 @@ uses, in one place: when the package is reorganised, re-point these imports and 
 - `plan_ffa`: the trial periods and durations the search uses for a light curve.
 - `PREWHITEN_CHUNK_D`, `TREND_WINDOWS_D`: lengths (days) built into the search's detrending,
   watched for in found periods.
-- `Prepared`, `search_transits`, `box_candidate`: the flux the features search, the search
-  itself and a box measured on its flux (what a missed signal still weighs there).
+- `Prepared`, `search_transits`, `TransitSearch`, `box_candidate`: the flux the features
+  search, the search itself, its result and a box measured on its flux (what a missed
+  signal still weighs there).
 """
 
 from lcfeat.features.extract import extract_features
@@ -22,7 +23,7 @@ from lcfeat.pipeline.executors import configure_worker_process
 from lcfeat.search.core import box_candidate
 from lcfeat.search.detrend import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
 from lcfeat.search.grid import plan_ffa
-from lcfeat.search.transits import search_transits
+from lcfeat.search.transits import TransitSearch, search_transits
 from lcfeat.study.injection import KNOWN_SIGNALS, KnownSignal
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "TREND_WINDOWS_D",
     "LightCurve",
     "Prepared",
+    "TransitSearch",
     "box_candidate",
     "configure_worker_process",
     "extract_features",

@@ -178,7 +178,7 @@ def warm_up() -> None:
         astropy_grid_seconds(lc.time, lc.flux, np.random.default_rng(0), 2, 2)
 
 
-def searched(lc: LightCurve) -> TransitSearch | None:
+def search_of(lc: LightCurve) -> TransitSearch | None:
     """The transit search of `lc` as the features run it (on `Prepared` flux); None when it
     cannot search. Outside the timing."""
     prepared = Prepared(lc)
@@ -243,10 +243,10 @@ def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: i
         )
         strong = star.signal is not None and star.signal.snr >= 10.0
         missed = strong and not record["recovered"]
-        found = searched(lc) if missed else None
+        found = search_of(lc) if missed else None
         record["missed_snr_searched"] = None if found is None else signal_snr(found, star.signal)
-        quiet_lc = without_variability(star) if strong else None
-        ideal = None if quiet_lc is None else searched(quiet_lc)
+        ideal_lc = without_variability(star) if strong else None
+        ideal = None if ideal_lc is None else search_of(ideal_lc)
         record["recovered_without_variability"] = None if ideal is None else bool(
             star.signal.is_recovered(ideal.candidate.period, ideal.candidate.epoch))
         record["missed_snr_without_variability"] = (

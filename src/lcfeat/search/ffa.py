@@ -129,8 +129,11 @@ def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cu
     profile is row first_row + r of `result`), one trial per lane: cumulative sums along
     phase (in double, stored in single precision: the ranking's inputs; phase k of lane r at
     k x n_lanes + r), then, start by start and width by width, each lane keeps the first
-    (start, width) of highest value. The boxes, their order and their values are those of a
-    trial-by-trial ranking; the lanes make the inner loop long enough to vectorise.
+    (start, width) of highest value, as one code (start x widths + width index: one select
+    and one store per box instead of two, a quarter of the whole periodogram's time on a
+    machine with 8-float vectors), decoded into `best_start` and `best_width` at the end.
+    The boxes, their order and their values are those of a trial-by-trial ranking; the
+    lanes make the inner loop long enough to vectorise.
 
     y_out - y_in = N (n_in mean_y - s_in) / (n_in n_out) and the power is 0.5 n_in (y_out -
     y_in)^2, so boxes rank by (n_in mean_y - s_in)^2 / (n_in n_out^2) (dips only). Written
@@ -160,18 +163,16 @@ def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cu
     count = np.float32(total_n)
     tiny = np.float32(1e-30)
     zero = np.float32(0.0)
-    start32 = np.int32(0)
-    width32 = np.int32(widths[0])
+    n_widths = np.int32(widths.size)
     for r in range(lanes):
         best_value[r] = zero
-        best_start[r] = start32
-        best_width[r] = width32
+        best_start[r] = 0  # the code of (start 0, the first width)
     for start in range(n_bins):
         j = np.uint64(start)
-        j32 = np.int32(start)
+        first_code = np.int32(start) * n_widths
         low = j * lanes
         for w_index in range(widths.size):
-            w32 = np.int32(widths[w_index])
+            code = first_code + np.int32(w_index)
             high = (j + np.uint64(widths[w_index])) * lanes
             for r in range(lanes):
                 n_in = cum_n[high + r] - cum_n[low + r]
@@ -181,8 +182,11 @@ def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cu
                 value = numerator * numerator / (n_in * n_out * n_out + tiny)
                 better = value > best_value[r]
                 best_value[r] = value if better else best_value[r]
-                best_start[r] = j32 if better else best_start[r]
-                best_width[r] = w32 if better else best_width[r]
+                best_start[r] = code if better else best_start[r]
+    for r in range(lanes):
+        code = best_start[r]
+        best_start[r] = code // n_widths
+        best_width[r] = widths[code % n_widths]
 
 
 @njit(**_KERNEL)

@@ -147,6 +147,21 @@ def test_dividing_out_the_variability_leaves_the_planet_in_the_noise(kind, templ
     assert depth == pytest.approx(signal.depth, rel=0.25)
 
 
+def test_cdpp_snr_is_the_box_snr_on_quiet_stars_and_counts_fast_spots_as_noise(templates):
+    """lightkurve's CDPP of a quiet star is its noise at the transit's duration (its SNR
+    within 35% of the box SNR); a percent of spots turning in under three days is noise on
+    that time scale too."""
+    import bench_population
+
+    for star in first_stars("quiet", 3, lambda s: s.signal is not None and s.signal.snr >= 12):
+        assert bench_population.cdpp_snr(star.light_curve, star.signal) == pytest.approx(
+            star.signal.snr, rel=0.35)
+    fast = first_stars("spotted", 1, lambda s: s.signal is not None
+                       and s.params["rotation_d"] < 3.0
+                       and s.params["spot_semi_amplitude"] > 5e-3)[0]
+    assert bench_population.cdpp_snr(fast.light_curve, fast.signal) < 0.3 * fast.signal.snr
+
+
 def test_stars_without_variability_have_none(templates):
     for kind in ("quiet", "giant", "detached_eb"):
         assert pop.make_star(kind, 0, 1).variability is None

@@ -69,6 +69,7 @@ from lcfeat_imports import (
     box_candidate,
     configure_worker_process,
     extract_features,
+    median_cadence,
     plan_ffa,
     search_transits,
 )
@@ -224,8 +225,7 @@ def cdpp_snr(lc: LightCurve, signal: pop.Signal) -> float:
     import lightkurve  # the worker imported it already, reading the templates
     from astropy import units
 
-    cadence = float(np.median(np.diff(lc.time)))
-    n_duration = max(1, int(round(signal.duration / cadence)))
+    n_duration = max(1, int(round(signal.duration / median_cadence(lc.time))))
     measured = lightkurve.LightCurve(time=lc.time, flux=lc.flux).estimate_cdpp(
         transit_duration=n_duration)
     cdpp = float(units.Quantity(measured).to_value(units.dimensionless_unscaled))  # ppm

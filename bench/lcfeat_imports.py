@@ -14,11 +14,13 @@ uses, in one place: when the package is reorganised, re-point these imports and 
 - `Prepared`, `search_transits`, `TransitSearch`, `box_candidate`: the flux the features
   search, the search itself, its result and a box measured on its flux (what a missed
   signal still weighs there).
+- `median_cadence`: a light curve's cadence, as the features measure it.
 """
 
 from lcfeat.features.extract import extract_features
 from lcfeat.features.prepared import Prepared
 from lcfeat.lightcurve import LightCurve, read_light_curve
+from lcfeat.lightcurve.robust import median_cadence
 from lcfeat.pipeline.executors import configure_worker_process
 from lcfeat.search.core import box_candidate
 from lcfeat.search.detrend import PREWHITEN_CHUNK_D, TREND_WINDOWS_D
@@ -37,6 +39,7 @@ __all__ = [
     "box_candidate",
     "configure_worker_process",
     "extract_features",
+    "median_cadence",
     "plan_ffa",
     "read_light_curve",
     "search_transits",

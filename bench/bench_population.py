@@ -345,20 +345,17 @@ def completeness_table(records: Sequence[dict], kinds: Sequence[str]) -> dict[st
         shares[kind] = hits / len(strong) if strong else float("nan")
         print(f"{kind:<14}{len(rows):>6}{len(inj):>7}  " + "".join(f"{c:>15}" for c in cells)
               + f"{fraction(hits, len(strong)):>16}")
-    ceilings = []
+    ceilings, against_cdpp, below_threshold = [], [], []
     for kind, rows in by_kind(records, kinds):
+        if kind == "ALL":
+            continue
         known = [r for r in injected(rows) if r["injected_snr"] >= 10.0
                  and r.get("recovered_without_variability") is not None]
-        if known and kind != "ALL":
+        if known:
             found = sum(r["recovered_without_variability"] for r in known)
             ceilings.append(f"{kind} {fraction(found, len(known))}")
-    if ceilings:
-        print("  SNR >= 10 with the star's own variability divided out (a perfect detrending): "
-              + ", ".join(ceilings))
-    against_cdpp, below_threshold = [], []
-    for kind, rows in by_kind(records, kinds):
         measured = [r for r in injected(rows) if r.get("injected_cdpp_snr") is not None]
-        if not measured or kind == "ALL":
+        if not measured:
             continue
         strong = [r for r in measured if r["injected_cdpp_snr"] >= 10.0]
         against_cdpp.append(f"{kind} {fraction(sum(r['recovered'] for r in strong), len(strong))}")
@@ -366,6 +363,9 @@ def completeness_table(records: Sequence[dict], kinds: Sequence[str]) -> dict[st
         buried = sum(r["injected_cdpp_snr"] < KEPLER_MES_THRESHOLD for r in box_strong)
         if buried:
             below_threshold.append(f"{kind} {buried}/{len(box_strong)}")
+    if ceilings:
+        print("  SNR >= 10 with the star's own variability divided out (a perfect detrending): "
+              + ", ".join(ceilings))
     if against_cdpp:
         print("  SNR >= 10 against the star's CDPP at the signal's duration (lightkurve's "
               "estimate_cdpp, its proxy of Kepler's CDPP: the star's own variability on that "

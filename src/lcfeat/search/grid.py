@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -139,15 +140,17 @@ class FfaPlan:
 
     def frequencies(self) -> np.ndarray:
         """Every trial frequency (cycles per day), ascending."""
-        return np.concatenate(
-            [f + s * np.arange(n)
-             for f, s, n in zip(self.f0, self.step, self.n_trials, strict=True)]
-        )
+        group = self.group_of_trial()
+        within = np.arange(self.total_trials) - self.trial_offset[group]
+        return self.f0[group] + self.step[group] * within
 
     def group_of_trial(self) -> np.ndarray:
         return np.repeat(np.arange(self.n_groups), self.n_trials)
 
 
+# A star searched again on the same cadences (after a sinusoid is fitted out) reuses its
+# plan, which takes milliseconds to lay out; plans are never modified.
+@lru_cache(maxsize=8)
 def plan_ffa(
     t_start: float,
     baseline: float,

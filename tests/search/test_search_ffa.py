@@ -150,7 +150,7 @@ def test_boxes_ranked_many_trials_at_once_are_those_ranked_one_by_one(days):
         n_rows = 1 << log2_rows
         folded = np.zeros(n_rows * 2 * n_bins, dtype=np.float32)
         _fold_chunks(t - plan.t_start, centred, plan.f0[g], n_bins, n_rows,
-                     plan.baseline / n_rows, np.empty(t.size, dtype=np.int64), folded)
+                     plan.baseline / n_rows, np.empty(t.size, dtype=np.int32), folded)
         profiles = _ffa_tree(folded, np.empty_like(folded), log2_rows, n_bins).reshape(
             n_rows, n_bins, 2)
         widths = plan.widths[plan.width_offset[g]:plan.width_offset[g + 1]]

@@ -67,20 +67,28 @@ def _fold_chunks(x, y, f0, n_bins, n_rows, chunk, flat_index, out):
     """Fold each time chunk at f0 (x = time - start) into `out`: row r holds the interleaved
     (flux sum, count) of its n_bins phase bins. Phases are measured from the middle of the
     first chunk, so chunk s lies s chunks after the reference and its shift is s x drift.
-    `flat_index` is scratch for the position of every cadence in `out`."""
+    `flat_index` (32-bit integers) is scratch for the position of every cadence in `out`."""
     out[:] = 0.0
     offset = 0.5 * chunk * f0
     inv_chunk = 1.0 / chunk
+    # In 32-bit integers: processors without AVX-512 convert doubles to 64-bit integers one
+    # at a time, to 32-bit ones a vector at a time (the fold took a third less time). Every
+    # index is below 2 x rows x bins (a few 10^5).
+    bins = np.int32(n_bins)
+    last_row = np.int32(n_rows - 1)
+    last_col = np.int32(n_bins - 1)
+    zero = np.int32(0)
+    two = np.int32(2)
     for i in range(x.size):
-        row = min(max(int(x[i] * inv_chunk), 0), n_rows - 1)
+        row = min(max(np.int32(x[i] * inv_chunk), zero), last_row)
         phase = x[i] * f0 - offset
         phase -= np.floor(phase)
-        col = min(int(phase * n_bins), n_bins - 1)
-        flat_index[i] = 2 * (row * n_bins + col)
+        col = min(np.int32(phase * n_bins), last_col)
+        flat_index[i] = two * (row * bins + col)
     for i in range(x.size):
-        k = flat_index[i]
+        k = np.uint64(flat_index[i])
         out[k] += y[i]
-        out[k + 1] += 1.0
+        out[k + np.uint64(1)] += 1.0
 
 
 @njit(**_KERNEL)
@@ -226,7 +234,7 @@ def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_a
     buf = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
     tmp = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
     tmp[n_rows * 2 * n_bins:] = 0.0  # `buf` is zeroed whole by the fold
-    flat_index = np.empty(x.size, dtype=np.int64)
+    flat_index = np.empty(x.size, dtype=np.int32)
     _fold_chunks(x, y, f0s[g], n_bins, n_rows, chunk, flat_index, buf)
     result = _ffa_tree(buf, tmp, log2_rows, n_bins)
     w_max = widths[widths.size - 1]

@@ -62,6 +62,14 @@ def _bls_binned_kernel(t, y, ivar, periods, durations, oversample, use_likelihoo
         sum_y += y[i] * ivar[i]
         sum_ivar += ivar[i]
 
+    weighted_y = np.empty(n_points)
+    for i in range(n_points):
+        weighted_y[i] = y[i] * ivar[i]
+    # Bin indices in 32-bit integers, in a loop of their own: processors without AVX-512
+    # convert doubles to 64-bit integers one at a time, to 32-bit ones a vector at a time.
+    index = np.empty(n_points, dtype=np.int32)
+    one = np.int32(1)
+
     power = np.full(n_periods, -np.inf)
     depth = np.full(n_periods, np.nan)
     depth_err = np.full(n_periods, np.nan)
@@ -77,15 +85,17 @@ def _bls_binned_kernel(t, y, ivar, periods, durations, oversample, use_likelihoo
         sum_ivar_bins[: n_bins + 1] = 0.0
         for i in range(n_points):
             x = t[i] - min_t
-            index = int((x - period * np.floor(x / period)) / bin_duration) + 1
-            sum_y_bins[index] += y[i] * ivar[i]
-            sum_ivar_bins[index] += ivar[i]
+            index[i] = np.int32((x - period * np.floor(x / period)) / bin_duration) + one
+        for i in range(n_points):
+            k = np.uint64(index[i])
+            sum_y_bins[k] += weighted_y[i]
+            sum_ivar_bins[k] += ivar[i]
         # Copy the first `oversample` bins to the end so boxes can wrap past phase 1.
-        index = n_bins - oversample
+        end = n_bins - oversample
         for n in range(1, oversample + 1):
-            sum_y_bins[index] = sum_y_bins[n]
-            sum_ivar_bins[index] = sum_ivar_bins[n]
-            index += 1
+            sum_y_bins[end] = sum_y_bins[n]
+            sum_ivar_bins[end] = sum_ivar_bins[n]
+            end += 1
         for n in range(1, n_bins + 1):
             sum_y_bins[n] += sum_y_bins[n - 1]
             sum_ivar_bins[n] += sum_ivar_bins[n - 1]

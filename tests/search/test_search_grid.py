@@ -91,3 +91,17 @@ def test_short_baseline_limits_the_longest_period():
     # Three transits must fit (Kepler's pipeline asks as many): the first at the start, the
     # third at the end, so periods up to half the baseline.
     assert 1.0 / plan.frequencies()[0] == pytest.approx(30.0)
+
+
+def test_a_plan_is_shared_and_cannot_be_changed():
+    # A star searched again on the same cadences gets the same plan, which no search can
+    # alter for the next.
+    plan = plan_ffa(0.0, 90.0, 4000)
+    assert plan_ffa(0.0, 90.0, 4000) is plan
+    assert plan_ffa(0.0, 90.0, 4001) is not plan
+    frequencies = plan.frequencies().copy()
+    for array in (plan.f0, plan.step, plan.n_bins, plan.log2_rows, plan.n_trials,
+                  plan.trial_offset, plan.widths, plan.width_offset):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[0]
+    assert np.array_equal(plan.frequencies(), frequencies)

@@ -149,7 +149,7 @@ class FfaPlan:
 
 
 # A star searched again on the same cadences (after a sinusoid is fitted out) reuses its
-# plan, which takes milliseconds to lay out; plans are never modified.
+# plan, which takes milliseconds to lay out; its arrays are read-only.
 @lru_cache(maxsize=8)
 def plan_ffa(
     t_start: float,
@@ -205,13 +205,21 @@ def plan_ffa(
     return FfaPlan(
         t_start=float(t_start),
         baseline=span,
-        f0=np.asarray(f0s, dtype=np.float64),
-        step=np.asarray(steps, dtype=np.float64),
-        n_bins=np.asarray(bins, dtype=np.int64),
-        log2_rows=np.asarray(logs, dtype=np.int64),
-        n_trials=np.asarray(counts, dtype=np.int64),
-        trial_offset=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-        widths=np.asarray(widths_all, dtype=np.int64),
-        width_offset=np.concatenate(([0], np.cumsum(width_counts))).astype(np.int64),
+        f0=_read_only(f0s, np.float64),
+        step=_read_only(steps, np.float64),
+        n_bins=_read_only(bins, np.int64),
+        log2_rows=_read_only(logs, np.int64),
+        n_trials=_read_only(counts, np.int64),
+        trial_offset=_read_only(np.concatenate(([0], np.cumsum(counts))), np.int64),
+        widths=_read_only(widths_all, np.int64),
+        width_offset=_read_only(np.concatenate(([0], np.cumsum(width_counts))), np.int64),
         oversample=float(oversample),
     )
+
+
+def _read_only(values: object, dtype: type) -> np.ndarray:
+    """`values` as a new array that cannot be written to: a plan is shared by every search
+    of the same cadences (`plan_ffa`'s cache)."""
+    array = np.array(values, dtype=dtype)
+    array.flags.writeable = False
+    return array

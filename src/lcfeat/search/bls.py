@@ -57,14 +57,13 @@ def _bls_binned_kernel(t, y, ivar, periods, durations, oversample, use_likelihoo
     min_t = np.inf
     sum_y = 0.0
     sum_ivar = 0.0
-    for i in range(n_points):
-        min_t = min(min_t, t[i])
-        sum_y += y[i] * ivar[i]
-        sum_ivar += ivar[i]
-
     weighted_y = np.empty(n_points)
     for i in range(n_points):
+        min_t = min(min_t, t[i])
         weighted_y[i] = y[i] * ivar[i]
+        sum_y += weighted_y[i]
+        sum_ivar += ivar[i]
+
     # Bin indices in 32-bit integers, in a loop of their own: processors without AVX-512
     # convert doubles to 64-bit integers one at a time, to 32-bit ones a vector at a time.
     index = np.empty(n_points, dtype=np.int32)

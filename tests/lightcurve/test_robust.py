@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.ndimage import median_filter
 
-from lcfeat.lightcurve.robust import robust_sigma, running_median, true_runs
+from lcfeat.lightcurve.robust import median, robust_sigma, running_median, true_runs
 
 
 @pytest.mark.parametrize(("n", "size"), [(1, 9), (5, 9), (1000, 9), (4000, 13)])
@@ -40,3 +40,25 @@ def test_true_runs_are_the_blocks_itertools_groups(seed):
     starts, ends = true_runs(mask)
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
     assert true_runs(np.zeros(5, dtype=bool))[0].size == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 64843])
+def test_median_is_numpys_bit_for_bit(dtype, n):
+    """Every later stage compares against numbers numpy's median gave: even and odd sizes,
+    ties, single and double precision, integers."""
+    rng = np.random.default_rng(n)
+    for values in (rng.normal(1.0, 1e-4, n), np.round(rng.normal(0.0, 1.0, n), 1)):
+        x = values.astype(dtype) if dtype is not np.int64 else np.round(values * 10).astype(dtype)
+        before = x.copy()
+        assert median(x) == np.median(x)
+        assert np.array_equal(x, before)  # the caller's array is not reordered
+
+
+def test_median_is_nan_when_a_value_is_nan_as_numpys():
+    x = np.arange(10.0)
+    for position in (0, 4, 9):
+        y = x.copy()
+        y[position] = np.nan
+        assert np.isnan(np.median(y)) and np.isnan(median(y))
+    assert np.isnan(median(np.array([])))

@@ -20,7 +20,7 @@ from scipy.special import gammaln
 from lcfeat.features.frequency_periodogram import lombscargle_centred
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, declare
-from lcfeat.lightcurve.robust import finite_cadences
+from lcfeat.lightcurve.robust import finite_cadences, median_in_place
 
 DOMAIN = "frequency"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -498,23 +498,12 @@ def frequency_features(
         is_instrumental(1.0 / peak_frequency, baseline, quarters, mission)
     )
     # Last, as it reorders `power` in place (a copy would be one more large array to fault in).
-    median = _median_in_place(power)
+    median = median_in_place(power)
     if median > 0.0:
         result.values["freq_period_snr"] = peak_power / median
     else:
         result.set_null(("freq_period_snr",), "median periodogram power is 0")
     return result
-
-
-def _median_in_place(x: np.ndarray) -> float:
-    """np.median(x), partitioning x itself."""
-    n = x.size
-    half = n // 2
-    if n % 2:
-        x.partition(half)
-        return float(x[half])
-    x.partition((half - 1, half))
-    return float((x[half - 1] + x[half]) / 2.0)
 
 
 def compute(prepared: Prepared) -> DomainResult:

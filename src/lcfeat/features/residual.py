@@ -15,6 +15,7 @@ from scipy.special import chdtrc, ndtr
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, declare
+from lcfeat.lightcurve import robust
 from lcfeat.lightcurve.robust import (
     KEPLER_CADENCE_D,
     SEGMENT_GAP_DAYS,
@@ -192,7 +193,7 @@ def runs_test_pvalue(x: np.ndarray, median: float | None = None) -> float:
     Normal approximation with the continuity correction below 50 points, and the binomial
     value for a single run, as statsmodels.sandbox.stats.runs.runstest_1samp(cutoff='median').
     """
-    above = x >= (np.median(x) if median is None else median)
+    above = x >= (robust.median(x) if median is None else median)
     n = above.size
     n_runs = 1 + int(np.count_nonzero(above[1:] != above[:-1]))
     if n_runs == 1:
@@ -279,7 +280,7 @@ def _bin_counts(z: np.ndarray, n_bins: int, half_width: float) -> np.ndarray:
 def histogram_entropy(x: np.ndarray, median: float | None = None) -> float | None:
     """Shannon entropy (bits) of x in ENTROPY_BINS equal bins spanning median +- 5 robust
     sigma (1.4826 MAD), values outside in the end bins; None when the robust sigma is 0."""
-    centre = float(np.median(x)) if median is None else median
+    centre = robust.median(x) if median is None else median
     sigma = robust_sigma(x, centre)
     if not (sigma > 0.0 and math.isfinite(sigma)):
         return None
@@ -341,7 +342,7 @@ def residual_features(
     else:
         # Scaled copy: the statistics below are scale-free, and this cannot overflow.
         scaled = residuals / float(np.max(np.abs(residuals)))
-        median = float(np.median(scaled))
+        median = robust.median(scaled)
         cadence = median_cadence(time)
         lag1 = _lag_within_segments(scaled, time, SEGMENT_GAP_DAYS,
                                     cadences_in(AUTOCORR_LAG_D, cadence))

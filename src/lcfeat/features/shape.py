@@ -13,6 +13,7 @@ import numpy as np
 
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.lightcurve import robust
 from lcfeat.lightcurve.robust import finite_cadences, robust_sigma, true_runs
 
 DOMAIN = "shape"
@@ -74,7 +75,7 @@ def shape_features(flux: np.ndarray) -> DomainResult:
     if n < MIN_POINTS:
         return DomainResult.all_null(NAMES, f"{n} cadences after cleaning, fewer than {MIN_POINTS}")
 
-    median = np.median(flux)
+    median = robust.median(flux)
     deviation = flux - median
     above = deviation > 0
     below = deviation < 0

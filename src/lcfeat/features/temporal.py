@@ -21,6 +21,7 @@ from lcfeat.lightcurve.robust import (
     SEGMENT_GAP_DAYS,
     cadences_in,
     finite_cadences,
+    median,
     segment_bounds,
 )
 
@@ -402,7 +403,7 @@ def temporal_features(
         )
 
     steps = np.diff(time)
-    cadence = float(np.median(steps))
+    cadence = median(steps)
     result.set("temp_cadence_median", cadence)
     in_segment = steps[steps <= SEGMENT_GAP_DAYS]
     if in_segment.size:

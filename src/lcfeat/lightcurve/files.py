@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lcfeat.errors import InvalidLightCurveFileError, NoUsableDataError
+from lcfeat.lightcurve import robust
 from lcfeat.lightcurve.fitsfile import open_light_curve_file
 from lcfeat.lightcurve.kepler import quarter_from_hdus
 from lcfeat.lightcurve.model import LightCurve, Quarter
@@ -171,7 +172,7 @@ def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
     usable: list[Quarter] = []
     skipped: list[str] = []
     for q in sorted(quarters, key=lambda q: (q.time[0] if q.time.size else np.inf, q.quarter)):
-        median = float(np.median(q.flux)) if q.flux.size else np.nan
+        median = robust.median(q.flux) if q.flux.size else np.nan
         if q.flux.size == 0:
             skipped.append(f"{q.label}: no finite unflagged cadence of {q.n_rows}")
         elif not np.isfinite(median) or median <= 0:
@@ -185,7 +186,7 @@ def stitch(quarters: Sequence[Quarter], kepler_id: int | None = None,
         detail = "; ".join(skipped) if skipped else "no files"
         raise NoUsableDataError(f"{target}: no usable cadence ({detail})")
 
-    medians = [float(np.median(q.flux)) for q in usable]
+    medians = [robust.median(q.flux) for q in usable]
     time = np.concatenate([q.time for q in usable])
     flux = np.concatenate([q.flux / m for q, m in zip(usable, medians, strict=True)])
     flux_err = np.concatenate([q.flux_err / m for q, m in zip(usable, medians, strict=True)])

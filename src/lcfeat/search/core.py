@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc, fdtrc
 
-from lcfeat.lightcurve.robust import robust_sigma
+from lcfeat.lightcurve.robust import median, median_in_place, robust_sigma
 from lcfeat.search.bls import bls_binned
 from lcfeat.search.epochs import SingleTransits
 from lcfeat.search.ffa import Periodogram, ffa_periodogram
@@ -218,7 +218,7 @@ def refine(
     t_ref = float(time[0])
     ivar = np.full(v.size, 1.0 / sigma**2)
     power, _, _, duration, transit_time, _, _ = bls_binned(
-        t - t_ref, v - (np.median(y) if level is None else level), ivar, periods, durations,
+        t - t_ref, v - (median(y) if level is None else level), ivar, periods, durations,
         REFINE_OVERSAMPLE, True
     )
     k = int(np.argmax(power))
@@ -273,7 +273,7 @@ def search_detrended(
         group=periodogram.group,
     )
     peaks = _peak_trials(scaled, plan, N_REFINE)
-    level = float(np.median(y))
+    level = median(y)
     first = [(refine_peak(time, y, sigma, plan, scaled, k, max_duration, level), k)
              for k in peaks[:N_RANKED]]
     first.sort(key=lambda pair: -pair[0].log_likelihood)
@@ -422,7 +422,7 @@ def median_cadence(time: np.ndarray) -> float:
     must not make it zero (it divides durations). 1.0 when there is no positive step."""
     steps = np.diff(time)
     steps = steps[steps > 0]
-    return float(np.median(steps)) if steps.size else 1.0
+    return median_in_place(steps) if steps.size else 1.0
 
 
 def search_periodic(

@@ -41,6 +41,7 @@ from lcfeat.lightcurve.robust import (
     biweight_trend,
     cadences_in,
     median_cadence,
+    median_in_place,
     odd_cadences_in,
     robust_sigma,
     running_median,
@@ -187,7 +188,7 @@ def spectral_noise(y: np.ndarray) -> float:
         return float("inf")
     # Zero padding to a power of two keeps every frequency's expected power (N sigma^2).
     power = np.abs(np.fft.rfft(y - y.mean(), 1 << (y.size - 1).bit_length())[1:]) ** 2
-    return float(np.sqrt(np.median(power) / (y.size * np.log(2.0))))
+    return float(np.sqrt(median_in_place(power) / (y.size * np.log(2.0))))
 
 
 def red_noise_bin(time: np.ndarray) -> int:

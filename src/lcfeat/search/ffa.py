@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lcfeat.lightcurve.robust import median
 from lcfeat.search.grid import FfaPlan
 
 
@@ -285,7 +286,7 @@ def _inputs(t: np.ndarray, y: np.ndarray, plan: FfaPlan) -> tuple[np.ndarray, np
     y = np.ascontiguousarray(y, dtype=np.float64)
     if t.shape != y.shape or t.ndim != 1 or t.size == 0:
         raise ValueError("ffa_periodogram: t and y must be equal-length, non-empty 1-d arrays")
-    centred = y - np.median(y)
+    centred = y - median(y)
     return t, centred, float(centred.sum())
 
 

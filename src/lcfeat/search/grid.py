@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -139,13 +139,26 @@ class FfaPlan:
         return int(self.trial_offset[-1])
 
     def frequencies(self) -> np.ndarray:
-        """Every trial frequency (cycles per day), ascending."""
-        group = self.group_of_trial()
-        within = np.arange(self.total_trials) - self.trial_offset[group]
-        return self.f0[group] + self.step[group] * within
+        """Every trial frequency (cycles per day), ascending (read-only: computed once per
+        plan, shared by every periodogram of it)."""
+        return self._frequencies
 
     def group_of_trial(self) -> np.ndarray:
-        return np.repeat(np.arange(self.n_groups), self.n_trials)
+        """The group of every trial (read-only, computed once per plan)."""
+        return self._group_of_trial
+
+    @cached_property
+    def _frequencies(self) -> np.ndarray:
+        within = np.arange(self.total_trials) - np.repeat(self.trial_offset[:-1], self.n_trials)
+        frequency = np.repeat(self.f0, self.n_trials) + np.repeat(self.step, self.n_trials) * within
+        frequency.flags.writeable = False
+        return frequency
+
+    @cached_property
+    def _group_of_trial(self) -> np.ndarray:
+        group = np.repeat(np.arange(self.n_groups), self.n_trials)
+        group.flags.writeable = False
+        return group
 
 
 # A star searched again on the same cadences (after a sinusoid is fitted out) reuses its

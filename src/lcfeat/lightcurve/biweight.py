@@ -171,3 +171,15 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
         median, mad = _median_and_mad(buffer[:n])
         trend[i] = _biweight_location(buffer[:n], median, mad, cval, ftol)
     return trend
+
+
+@njit(cache=True, nogil=True)
+def biweight_segments(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, half_window: float,
+                      cval: float, ftol: float) -> np.ndarray:
+    """`biweight_segment` of each segment time[bounds[s]:bounds[s + 1]], in one compiled
+    call (a Kepler light curve has about 60 segments: one call each cost a millisecond)."""
+    trend = np.empty(time.size)
+    for s in range(bounds.size - 1):
+        a, b = bounds[s], bounds[s + 1]
+        trend[a:b] = biweight_segment(time[a:b], flux[a:b], half_window, cval, ftol)
+    return trend

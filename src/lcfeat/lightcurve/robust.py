@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from lcfeat.lightcurve.biweight import BIWEIGHT_CVAL, BIWEIGHT_FTOL, biweight_segment
+from lcfeat.lightcurve.biweight import BIWEIGHT_CVAL, BIWEIGHT_FTOL, biweight_segments
 
 #: A gap longer than this (days) starts a new continuous segment.
 SEGMENT_GAP_DAYS = 0.5
@@ -162,12 +162,11 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndar
     valid = np.flatnonzero(np.isfinite(time) & np.isfinite(flux))
     if valid.size == 0:
         return trend
-    valid = valid[np.argsort(time[valid], kind="stable")]
+    t_valid = time[valid]
+    if np.any(t_valid[1:] < t_valid[:-1]):  # a light curve is in time order: no sort then
+        valid = valid[np.argsort(t_valid, kind="stable")]
     t, f = time[valid], flux[valid]
-    bounds = segment_bounds(t)
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        # Every argument given: a call leaving numba's defaults takes its slow dispatch path.
-        trend[valid[start:stop]] = biweight_segment(t[start:stop], f[start:stop], 0.5 * window,
-                                                    BIWEIGHT_CVAL, BIWEIGHT_FTOL)
+    trend[valid] = biweight_segments(t, f, segment_bounds(t), 0.5 * window, BIWEIGHT_CVAL,
+                                     BIWEIGHT_FTOL)
     trend[trend == 0.0] = np.nan
     return trend

@@ -29,7 +29,7 @@ from scipy.special import chdtrc, fdtrc
 
 from lcfeat.lightcurve.robust import median, median_in_place, robust_sigma
 from lcfeat.search.bls import bls_binned
-from lcfeat.search.epochs import SingleTransits
+from lcfeat.search.epochs import SingleTransits, fractional_part
 from lcfeat.search.ffa import Periodogram, ffa_periodogram
 from lcfeat.search.grid import (
     DURATION_MAX_D,
@@ -171,7 +171,7 @@ def box_candidate(time: np.ndarray, y: np.ndarray, sigma: float, period: float, 
     """The box (period, epoch, duration) measured on every cadence: depth = mean outside the
     boxes - mean inside, its error from the per-cadence `sigma`, the log-likelihood gain
     0.5 (depth / error)^2 (astropy's likelihood objective with equal weights)."""
-    distance = np.abs(((time - epoch) / period + 0.5) % 1.0 - 0.5) * period
+    distance = np.abs(fractional_part((time - epoch) / period + 0.5) - 0.5) * period
     inside = distance < 0.5 * duration
     n_in = int(np.count_nonzero(inside))
     n_out = y.size - n_in
@@ -210,7 +210,7 @@ def refine(
     t, v = time, y
     if centre is not None and bin_width is not None:
         reach = 0.5 * high + REFINE_MARGIN_BINS * bin_width
-        distance = np.abs(((time - centre) * frequency + 0.5) % 1.0 - 0.5) / frequency
+        distance = np.abs(fractional_part((time - centre) * frequency + 0.5) - 0.5) / frequency
         near = distance <= reach
         # Out-of-box cadences on both sides of every transit set each box's local level.
         if np.count_nonzero(near) >= 2 * MIN_EVENTS:
@@ -398,7 +398,7 @@ def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate) -> float:
     box = 2.0 * box_candidate(time, y, 1.0, cand.period, cand.epoch, cand.duration).log_likelihood
     if box == 0.0:
         return math.inf
-    phase = ((time - cand.epoch) / cand.period + 0.5) % 1.0
+    phase = fractional_part((time - cand.epoch) / cand.period + 0.5)
     index = np.minimum((phase * SINUSOID_PHASE_BINS).astype(np.int64), SINUSOID_PHASE_BINS - 1)
     counts = np.bincount(index, minlength=SINUSOID_PHASE_BINS).astype(np.float64)
     sums = np.bincount(index, weights=y, minlength=SINUSOID_PHASE_BINS)

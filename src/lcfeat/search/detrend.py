@@ -47,6 +47,7 @@ from lcfeat.lightcurve.robust import (
     running_median,
     true_runs,
 )
+from lcfeat.search.epochs import fractional_part
 from lcfeat.search.grid import DURATION_MAX_D
 
 #: Detrending window for the search (days): 3 x the longest trial duration.
@@ -227,7 +228,7 @@ def base_frequency(time: np.ndarray, flux: np.ndarray, frequency: float) -> floa
     """`frequency`, or half of it when the light curve folded at twice the period has halves
     that differ by more than its noise allows (a contact binary's unequal minima: the FFT
     peaks at twice the orbital frequency)."""
-    phase = ((time - time[0]) * 0.5 * frequency) % 1.0
+    phase = fractional_part((time - time[0]) * 0.5 * frequency)
     index = np.minimum((phase * FOLD_BINS).astype(np.int64), FOLD_BINS - 1)
     counts = np.bincount(index, minlength=FOLD_BINS)
     if np.any(counts < 2):

@@ -177,7 +177,7 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
 def biweight_segments(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, half_window: float,
                       cval: float, ftol: float) -> np.ndarray:
     """`biweight_segment` of each segment time[bounds[s]:bounds[s + 1]], in one compiled
-    call (a Kepler light curve has about 60 segments: one call each cost a millisecond)."""
+    call instead of one call from Python per segment (a Kepler light curve has about 60)."""
     trend = np.empty(time.size)
     for s in range(bounds.size - 1):
         a, b = bounds[s], bounds[s + 1]

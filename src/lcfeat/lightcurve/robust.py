@@ -162,10 +162,11 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndar
     valid = np.flatnonzero(np.isfinite(time) & np.isfinite(flux))
     if valid.size == 0:
         return trend
-    t_valid = time[valid]
-    if np.any(t_valid[1:] < t_valid[:-1]):  # a light curve is in time order: no sort then
-        valid = valid[np.argsort(t_valid, kind="stable")]
-    t, f = time[valid], flux[valid]
+    t = time[valid]
+    if np.any(t[1:] < t[:-1]):  # a light curve is in time order: no sort then
+        valid = valid[np.argsort(t, kind="stable")]
+        t = time[valid]
+    f = flux[valid]
     trend[valid] = biweight_segments(t, f, segment_bounds(t), 0.5 * window, BIWEIGHT_CVAL,
                                      BIWEIGHT_FTOL)
     trend[trend == 0.0] = np.nan

@@ -9,6 +9,14 @@ import pytest
 from wotan import flatten
 
 from lcfeat.lightcurve import read_light_curve
+from lcfeat.lightcurve.biweight import (
+    _PAD,
+    BIWEIGHT_CVAL,
+    BIWEIGHT_FTOL,
+    _biweight_location,
+    _lower_bound,
+    _median_and_mad,
+)
 from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, biweight_trend
 from tests.conftest import quarter_files
 
@@ -63,3 +71,31 @@ def test_nan_unsorted_and_constant_stretches_are_handled_as_wotan_does(koi_3278)
 def test_a_bad_window_is_refused():
     with pytest.raises(ValueError, match="window"):
         biweight_trend(np.arange(10.0), np.ones(10), 0.0)
+
+
+def test_the_windows_binary_search_is_numpys_searchsorted():
+    """The sorted window is searched without branches; it must find numpy's position (the
+    first value not below the one sought) for every value present, absent, repeated, below
+    and above all, in windows of every size from empty to a few hundred."""
+    rng = np.random.default_rng(5)
+    for n in [*range(0, 40), 87, 88, 128, 301]:
+        window = np.sort(rng.choice(rng.normal(1.0, 1e-3, max(n // 3, 1)), n))  # with repeats
+        sought = np.concatenate((window, rng.normal(1.0, 2e-3, 20), [-np.inf, np.inf]))
+        buffer = np.concatenate((window, np.full(5, 7.0)))  # beyond n: never read
+        for value in sought:
+            assert _lower_bound(buffer, n, value) == np.searchsorted(window, value)
+
+
+def test_padding_the_window_leaves_the_trend_as_it_was(koi_3278):
+    """The window's values are padded with far values of zero weight so the reweighting
+    sums run in whole vectors; the location must be the unpadded one to rounding, on windows
+    of every length (1 to 200 cadences) and on a constant stretch (zero MAD)."""
+    for n in [1, 2, 3, 15, 31, 32, 33, 88, 200]:
+        values = np.sort(koi_3278.flux[np.isfinite(koi_3278.flux)][:n].copy())
+        padded = np.concatenate((values, np.full(-n % 32, _PAD)))
+        median, mad = _median_and_mad(values)
+        plain = _biweight_location(values, median, mad, BIWEIGHT_CVAL, BIWEIGHT_FTOL)
+        assert _biweight_location(padded, median, mad, BIWEIGHT_CVAL, BIWEIGHT_FTOL) == (
+            pytest.approx(plain, rel=1e-15, abs=0.0))
+    constant = np.concatenate((np.ones(20), np.full(12, _PAD)))
+    assert _biweight_location(constant, 1.0, 0.0, BIWEIGHT_CVAL, BIWEIGHT_FTOL) == 1.0

@@ -19,6 +19,13 @@ BIWEIGHT_CVAL = 5.0
 #: (wotan.constants.FTOL).
 BIWEIGHT_FTOL = 1e-6
 _MAX_STEPS = 1000
+#: The reweighting sums run over the window's values padded with _PAD to a multiple of
+#: _LANES: the compiled loop takes 32 doubles a turn (four 8-double vectors), and a window of
+#: 88 cadences (45 hours) left 24 of them to its scalar tail. _PAD is so far from any flux
+#: that its weight is zero, and the products formed for it before they are discarded (up to
+#: _PAD^5 / (cval MAD)^4) stay finite for any MAD above 1e-40.
+_LANES = 32
+_PAD = 1e30
 
 
 # fastmath lets the sums vectorise (as in wotan); it changes them by rounding only.
@@ -69,9 +76,25 @@ def _biweight_location(data: np.ndarray, median: float, mad: float, cval: float,
     return centre
 
 
+@njit(cache=True, nogil=True)
+def _lower_bound(buffer: np.ndarray, n: int, value: float) -> int:
+    """np.searchsorted(buffer[:n], value) (the first position whose value is not below
+    `value`), by a binary search whose steps are arithmetic, not branches: the windows'
+    values arrive in random order, so a branch per step mispredicts half the time."""
+    base = 0
+    length = n
+    while length > 1:
+        half = length >> 1
+        base += half * (buffer[base + half - 1] < value)
+        length -= half
+    if n > 0:
+        base += buffer[base] < value
+    return base
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def _insert_sorted(buffer: np.ndarray, n: int, value: float) -> int:
-    position = np.searchsorted(buffer[:n], value)
+    position = _lower_bound(buffer, n, value)
     for k in range(n, position, -1):
         buffer[k] = buffer[k - 1]
     buffer[position] = value
@@ -80,7 +103,7 @@ def _insert_sorted(buffer: np.ndarray, n: int, value: float) -> int:
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _remove_sorted(buffer: np.ndarray, n: int, value: float) -> int:
-    position = np.searchsorted(buffer[:n], value)
+    position = _lower_bound(buffer, n, value)
     for k in range(position, n - 1):
         buffer[k] = buffer[k + 1]
     return n - 1
@@ -89,7 +112,7 @@ def _remove_sorted(buffer: np.ndarray, n: int, value: float) -> int:
 @njit(cache=True, nogil=True, fastmath=True)
 def _replace_sorted(buffer: np.ndarray, n: int, old: float, new: float) -> None:
     """Replace one `old` by `new` in the sorted buffer[:n], moving only the values between."""
-    k = np.searchsorted(buffer[:n], old)
+    k = _lower_bound(buffer, n, old)
     if new >= old:
         while k + 1 < n and buffer[k + 1] < new:
             buffer[k] = buffer[k + 1]
@@ -146,7 +169,7 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
     one), so median and MAD cost no sort."""
     size = time.size
     trend = np.empty(size)
-    buffer = np.empty(size)
+    buffer = np.empty(size + _LANES)
     n = 0
     low = 0
     high = 0
@@ -169,7 +192,9 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
             n = _remove_sorted(buffer, n, flux[low])
             low += 1
         median, mad = _median_and_mad(buffer[:n])
-        trend[i] = _biweight_location(buffer[:n], median, mad, cval, ftol)
+        padded = (n + _LANES - 1) // _LANES * _LANES
+        buffer[n:padded] = _PAD  # (a shrinking window leaves its old values there)
+        trend[i] = _biweight_location(buffer[:padded], median, mad, cval, ftol)
     return trend
 
 

@@ -461,9 +461,8 @@ def test_each_chunk_is_the_least_squares_fit_refitted_without_its_outliers():
         kept = np.abs(residual) <= PREWHITEN_CLIP_SIGMA * spread
         expected[a:b] = design @ np.linalg.lstsq(design[kept], y[kept], rcond=None)[0]
     assert np.max(np.abs(model - expected)) < 1e-9
-    in_transit = np.abs(time - time[1500]) < 0.1
-    assert np.max(np.abs(model[in_transit] - expected[in_transit])) < 1e-9
     # The refit leaves the transit out: its depth stays in the residual.
+    in_transit = np.abs(time - time[1500]) < 0.1
     assert np.mean((flux - model)[in_transit]) < -2.5e-3
 
 

@@ -37,6 +37,7 @@ from numba import njit
 
 from lcfeat.lightcurve.robust import (
     KEPLER_CADENCE_D,
+    MAD_TO_SIGMA,
     SEGMENT_GAP_DAYS,
     biweight_trend,
     cadences_in,
@@ -321,13 +322,13 @@ def _chunk_models(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, centre
         fit = design @ _solved(normal, rhs)
         residual = y - fit
         # robust sigma (the MAD scaled to sigma) of the residual about its median
-        spread = 1.482602218505602 * np.median(np.abs(residual - np.median(residual)))
+        spread = MAD_TO_SIGMA * np.median(np.abs(residual - np.median(residual)))
         clipped = np.flatnonzero(np.abs(residual) > clip * spread)
         if 0 < clipped.size <= b - a - min_points:
             for i in clipped:
                 for p in range(rhs.size):
                     rhs[p] -= design[i, p] * y[i]
-                    for q in range(rhs.size):
+                    for q in range(p, rhs.size):  # the upper triangle: all `_solved` reads
                         normal[p, q] -= design[i, p] * design[i, q]
             fit = design @ _solved(normal, rhs)
         model[a:b] = fit

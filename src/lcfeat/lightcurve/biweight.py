@@ -134,7 +134,7 @@ def _median_and_mad(ordered: np.ndarray) -> tuple[float, float]:
     n = ordered.size
     middle = n // 2
     median = ordered[middle] if n % 2 else 0.5 * (ordered[middle - 1] + ordered[middle])
-    r = np.searchsorted(ordered, median)
+    r = _lower_bound(ordered, n, median)
     n_a = r
     n_b = n - r
     k = (n - 1) // 2 + 1

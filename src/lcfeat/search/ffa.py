@@ -27,16 +27,31 @@ duration) of its exact phase bin. The tests measure what that costs against
 The statistic is astropy's "likelihood" objective with equal weights: for a box holding n of
 the N cadences with flux sum s (flux minus its median, total SY), y_in = s / n,
 y_out = (SY - s) / (N - n), power = 0.5 n (y_out - y_in)^2 / sigma^2, dips only.
+
+Evenly sampled groups (`even_groups`: a light curve that fills at least EVEN_MIN_DUTY of its
+baseline with cadences, at periods it covers EVEN_MIN_CYCLES times or more, such as every
+group of a multi-quarter Kepler light curve) count a box's cadences without folding them:
+its share of the baseline, n = width / n_bins x N_s, N_s the baseline in cadences (the
+cadences Kepler would have delivered without gaps). With the flux centred on its mean this is
+the same statistic on the light curve with its gaps filled at its mean level: s = sum of flux
+minus its mean in the box, power = 0.5 s^2 N_s^2 / (n (N_s - n)^2), dips only. Its powers
+follow the counted ones closely (a correlation of 0.997 over the trials of the bundled
+stars' population, the same highest peak), because many cycles of a light curve with short
+gaps cover every phase about equally; a gap in the box lowers its power by its share of the
+box, as it lowers every box's about as much. Only the flux is folded and summed: a third
+less work in the fold, the tree and the ranking. Other groups (a light curve of a few
+cycles, or one with long gaps such as TESS sectors years apart) count their cadences.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
-from lcfeat.lightcurve.robust import median
+from lcfeat.lightcurve.robust import median, median_cadence
 from lcfeat.search.grid import FfaPlan
 
 
@@ -57,6 +72,14 @@ class Periodogram:
         return 1.0 / self.frequency
 
 
+#: A light curve is evenly sampled when its cadences fill at least this share of its
+#: baseline (Kepler's quarters about 0.9; TESS sectors years apart a few percent) ...
+EVEN_MIN_DUTY = 0.7
+#: ... at the periods it covers at least this many times: then every phase of a fold holds
+#: about the same share of its cadences.
+EVEN_MIN_CYCLES = 10.0
+
+
 # Hot loops index with unsigned integers: numba then skips its negative-index wraparound test,
 # which otherwise stops LLVM from vectorising them; error_model="numpy" does the same for the
 # division-by-zero test. Neither changes a result.
@@ -64,11 +87,12 @@ _KERNEL = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_KERNEL)
-def _fold_chunks(x, y, f0, n_bins, n_rows, chunk, flat_index, out):
+def _fold_chunks(x, y, f0, n_bins, n_rows, chunk, flat_index, out, channels=2):
     """Fold each time chunk at f0 (x = time - start) into `out`: row r holds the interleaved
-    (flux sum, count) of its n_bins phase bins. Phases are measured from the middle of the
-    first chunk, so chunk s lies s chunks after the reference and its shift is s x drift.
-    `flat_index` (32-bit integers) is scratch for the position of every cadence in `out`."""
+    (flux sum, count) of its n_bins phase bins, or with `channels` 1 the flux sums alone.
+    Phases are measured from the middle of the first chunk, so chunk s lies s chunks after
+    the reference and its shift is s x drift. `flat_index` (32-bit integers) is scratch for
+    the position of every cadence in `out`."""
     out[:] = 0.0
     offset = 0.5 * chunk * f0
     inv_chunk = 1.0 / chunk
@@ -79,13 +103,17 @@ def _fold_chunks(x, y, f0, n_bins, n_rows, chunk, flat_index, out):
     last_row = np.int32(n_rows - 1)
     last_col = np.int32(n_bins - 1)
     zero = np.int32(0)
-    two = np.int32(2)
+    pair = np.int32(channels)
     for i in range(x.size):
         row = min(max(np.int32(x[i] * inv_chunk), zero), last_row)
         phase = x[i] * f0 - offset
         phase -= np.floor(phase)
         col = min(np.int32(phase * n_bins), last_col)
-        flat_index[i] = two * (row * bins + col)
+        flat_index[i] = pair * (row * bins + col)
+    if channels == 1:
+        for i in range(x.size):
+            out[np.uint64(flat_index[i])] += y[i]
+        return
     for i in range(x.size):
         k = np.uint64(flat_index[i])
         out[k] += y[i]
@@ -93,14 +121,15 @@ def _fold_chunks(x, y, f0, n_bins, n_rows, chunk, flat_index, out):
 
 
 @njit(**_KERNEL)
-def _ffa_tree(src, dst, log2_rows, n_bins):
-    """Textbook FFA over the rows of `src` (rows of 2 x n_bins interleaved floats): row d of
-    the result is the sum of all rows, row s rolled by the tree's rounding of d x s / (S-1).
+def _ffa_tree(src, dst, log2_rows, n_bins, channels=2):
+    """Textbook FFA over the rows of `src` (rows of `channels` x n_bins interleaved floats):
+    row d of the result is the sum of all rows, row s rolled by the tree's rounding of
+    d x s / (S-1).
 
     Returns the buffer holding the result (the two buffers alternate between passes).
     """
     n_rows = 1 << log2_rows
-    width = 2 * n_bins
+    width = channels * n_bins
     u_width = np.uint64(width)
     half = 1
     for _ in range(log2_rows):
@@ -111,7 +140,7 @@ def _ffa_tree(src, dst, log2_rows, n_bins):
                 tail = np.uint64((start + half + d // 2) * width)
                 out = np.uint64((start + d) * width)
                 # out[j] = head[j] + tail[(j - shift) mod n_bins], on interleaved pairs.
-                shift = np.uint64(2 * (((d + 1) // 2) % n_bins))
+                shift = np.uint64(channels * (((d + 1) // 2) % n_bins))
                 wrapped = tail + u_width - shift
                 for k in range(shift):
                     dst[out + k] = src[head + k] + src[wrapped + k]
@@ -206,6 +235,105 @@ def _best_boxes(result, first_row, n_lanes, n_bins, widths, total_y, total_n, cu
         best_width[r] = widths[code % n_widths]
 
 
+#: Box widths an evenly sampled group ranks in one pass over the lanes (`_best_boxes_even`).
+_WIDTHS_PER_PASS = 4
+
+
+@njit(**_KERNEL)
+def _best_boxes_even(result, first_row, n_lanes, n_bins, widths, scale, cum_y, acc_y,
+                     best_value, best_start, best_width):
+    """`_best_boxes` of an evenly sampled group (flux sums only, centred on their mean): a
+    box of width w ranks by deficit^2 x scale[w] (deficit = -s, dips only; scale =
+    1 / (n (N_s - n)^2) of its share n of the baseline's cadences), the same for every trial.
+    With no counts to load and no division left, the best of each lane is kept across
+    _WIDTHS_PER_PASS widths at a time (the last width repeated to fill a pass: an equal value
+    never replaces the best), compared pairwise (a short dependency chain), then with the
+    best so far: the choice of a box-by-box ranking, the first (start, then width) of
+    highest value."""
+    lanes = np.uint64(n_lanes)
+    w_max = widths[widths.size - 1]
+    row = np.uint64(n_bins)
+    first = np.uint64(first_row)
+    for r in range(lanes):
+        acc_y[r] = 0.0
+        cum_y[r] = 0.0
+    for k in range(n_bins + w_max):
+        j = np.uint64(k if k < n_bins else k - n_bins)
+        out = np.uint64(k + 1) * lanes
+        for r in range(lanes):
+            acc_y[r] += result[(first + r) * row + j]
+            cum_y[out + r] = acc_y[r]
+    zero = np.float32(0.0)
+    n_widths = np.int32(widths.size)
+    last = widths.size - 1
+    for r in range(lanes):
+        best_value[r] = zero
+        best_start[r] = 0  # the code of (start 0, the first width)
+    for start in range(n_bins):
+        j = np.uint64(start)
+        low = j * lanes
+        first_code = np.int32(start) * n_widths
+        for w_first in range(0, widths.size, _WIDTHS_PER_PASS):
+            i_1 = min(w_first + 1, last)
+            i_2 = min(w_first + 2, last)
+            i_3 = min(w_first + 3, last)
+            high_0 = (j + np.uint64(widths[w_first])) * lanes
+            high_1 = (j + np.uint64(widths[i_1])) * lanes
+            high_2 = (j + np.uint64(widths[i_2])) * lanes
+            high_3 = (j + np.uint64(widths[i_3])) * lanes
+            scale_0 = scale[w_first]
+            scale_1 = scale[i_1]
+            scale_2 = scale[i_2]
+            scale_3 = scale[i_3]
+            code_0 = first_code + np.int32(w_first)
+            code_1 = first_code + np.int32(i_1)
+            code_2 = first_code + np.int32(i_2)
+            code_3 = first_code + np.int32(i_3)
+            for r in range(lanes):
+                level = cum_y[low + r]
+                deficit_0 = max(level - cum_y[high_0 + r], zero)
+                deficit_1 = max(level - cum_y[high_1 + r], zero)
+                deficit_2 = max(level - cum_y[high_2 + r], zero)
+                deficit_3 = max(level - cum_y[high_3 + r], zero)
+                value_0 = deficit_0 * deficit_0 * scale_0
+                value_1 = deficit_1 * deficit_1 * scale_1
+                value_2 = deficit_2 * deficit_2 * scale_2
+                value_3 = deficit_3 * deficit_3 * scale_3
+                # Codes are blended by arithmetic, not conditional expressions: numba turns
+                # those into branches, which LLVM vectorises into masked stores.
+                code_01 = code_0 + np.int32(value_1 > value_0) * (code_1 - code_0)
+                value_01 = max(value_0, value_1)
+                code_23 = code_2 + np.int32(value_3 > value_2) * (code_3 - code_2)
+                value_23 = max(value_2, value_3)
+                code_03 = code_01 + np.int32(value_23 > value_01) * (code_23 - code_01)
+                value_03 = max(value_01, value_23)
+                best = best_value[r]
+                previous = best_start[r]
+                best_start[r] = previous + np.int32(value_03 > best) * (code_03 - previous)
+                best_value[r] = max(value_03, best)
+    for r in range(lanes):
+        code = best_start[r]
+        best_start[r] = code // n_widths
+        best_width[r] = widths[code % n_widths]
+
+
+@njit(**_KERNEL)
+def _winner_even(profile, first, n_bins, start, width, density, n_slots, ranked):
+    """(power, depth, n_in) of the box (start, width) of one folded profile of an evenly
+    sampled group (flux sums centred on their mean; n_in its share of the baseline's
+    `n_slots` cadences, `density` per bin), in double."""
+    s_in = 0.0
+    for k in range(start, start + width):
+        j = k if k < n_bins else k - n_bins
+        s_in += profile[first + j]
+    n_in = width * density
+    n_out = n_slots - n_in
+    if s_in >= 0.0 or n_out < 0.5 or ranked <= 0.0:
+        return 0.0, n_in, 0.0
+    diff = -s_in * n_slots / (n_in * n_out)
+    return 0.5 * n_in * diff * diff, n_in, diff
+
+
 @njit(**_KERNEL)
 def _winner(profile, first, n_bins, start, width, total_y, total_n, ranked):
     """(power, depth, n_in) of the box (start, width) of one folded profile, in double."""
@@ -223,21 +351,24 @@ def _winner(profile, first, n_bins, start, width, total_y, total_n, ranked):
 
 
 @njit(**_KERNEL)
-def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_all,
-                  width_offsets, chunk, power, depth, width_bins, start_bin, n_in):
+def _search_group(g, x, y, total_y, y_even, n_slots, even, f0s, n_bins_all, log2_all, offsets,
+                  widths_all, width_offsets, chunk, power, depth, width_bins, start_bin, n_in):
     n_bins = n_bins_all[g]
     log2_rows = log2_all[g]
     n_rows = 1 << log2_rows
     widths = widths_all[width_offsets[g]:width_offsets[g + 1]]
+    channels = 1 if even[g] else 2
+    row_width = channels * n_bins
     lanes = min(_LANES, (n_rows + _VECTOR - 1) // _VECTOR * _VECTOR)
     # A block of lanes may run past the group's rows: those read zeros.
     padded_rows = (n_rows + lanes - 1) // lanes * lanes
-    buf = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
-    tmp = np.empty(padded_rows * 2 * n_bins, dtype=np.float32)
-    tmp[n_rows * 2 * n_bins:] = 0.0  # `buf` is zeroed whole by the fold
+    buf = np.empty(padded_rows * row_width, dtype=np.float32)
+    tmp = np.empty(padded_rows * row_width, dtype=np.float32)
+    tmp[n_rows * row_width:] = 0.0  # `buf` is zeroed whole by the fold
     flat_index = np.empty(x.size, dtype=np.int32)
-    _fold_chunks(x, y, f0s[g], n_bins, n_rows, chunk, flat_index, buf)
-    result = _ffa_tree(buf, tmp, log2_rows, n_bins)
+    _fold_chunks(x, y_even if even[g] else y, f0s[g], n_bins, n_rows, chunk, flat_index, buf,
+                 channels)
+    result = _ffa_tree(buf, tmp, log2_rows, n_bins, channels)
     w_max = widths[widths.size - 1]
     cum_y = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
     cum_n = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
@@ -247,16 +378,30 @@ def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_a
     best_start = np.empty(lanes, dtype=np.int32)
     best_width = np.empty(lanes, dtype=np.int32)
     total_n = float(x.size)
+    density = n_slots / n_bins
+    scale = np.empty(widths.size, dtype=np.float32)
+    for i in range(widths.size):
+        slots_in = widths[i] * density
+        slots_out = n_slots - slots_in
+        scale[i] = 1.0 / (slots_in * slots_out * slots_out) if slots_out >= 0.5 else 0.0
     first = offsets[g]
     n_trials = offsets[g + 1] - first
     for block in range(0, n_trials, lanes):
-        _best_boxes(result, block, lanes, n_bins, widths, total_y, total_n, cum_y, cum_n,
-                    acc_y, acc_n, best_value, best_start, best_width)
+        if even[g]:
+            _best_boxes_even(result, block, lanes, n_bins, widths, scale, cum_y, acc_y,
+                             best_value, best_start, best_width)
+        else:
+            _best_boxes(result, block, lanes, n_bins, widths, total_y, total_n, cum_y, cum_n,
+                        acc_y, acc_n, best_value, best_start, best_width)
         for r in range(min(lanes, n_trials - block)):
             d = block + r
             start, width = int(best_start[r]), int(best_width[r])
-            p, count, dep = _winner(result, d * 2 * n_bins, n_bins, start, width, total_y,
-                                    total_n, best_value[r])
+            if even[g]:
+                p, count, dep = _winner_even(result, d * row_width, n_bins, start, width,
+                                             density, n_slots, best_value[r])
+            else:
+                p, count, dep = _winner(result, d * row_width, n_bins, start, width, total_y,
+                                        total_n, best_value[r])
             power[first + d] = p
             start_bin[first + d] = start
             width_bins[first + d] = width
@@ -265,20 +410,22 @@ def _search_group(g, x, y, total_y, f0s, n_bins_all, log2_all, offsets, widths_a
 
 
 @njit(**_KERNEL)
-def _search_serial(x, y, total_y, f0s, n_bins, log2_rows, offsets, widths, width_offsets,
-                   chunks, power, depth, width_bins, start_bin, n_in):
+def _search_serial(x, y, total_y, y_even, n_slots, even, f0s, n_bins, log2_rows, offsets, widths,
+                   width_offsets, chunks, power, depth, width_bins, start_bin, n_in):
     for g in range(f0s.size):
-        _search_group(g, x, y, total_y, f0s, n_bins, log2_rows, offsets, widths,
-                      width_offsets, chunks[g], power, depth, width_bins, start_bin, n_in)
+        _search_group(g, x, y, total_y, y_even, n_slots, even, f0s, n_bins, log2_rows, offsets,
+                      widths, width_offsets, chunks[g], power, depth, width_bins, start_bin,
+                      n_in)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def _search_parallel(x, y, total_y, f0s, n_bins, log2_rows, offsets, widths, width_offsets,
-                     chunks, power, depth, width_bins, start_bin, n_in):
+def _search_parallel(x, y, total_y, y_even, n_slots, even, f0s, n_bins, log2_rows, offsets,
+                     widths, width_offsets, chunks, power, depth, width_bins, start_bin, n_in):
     # Groups write disjoint slices of the outputs: no shared mutable state between threads.
     for g in prange(f0s.size):
-        _search_group(g, x, y, total_y, f0s, n_bins, log2_rows, offsets, widths,
-                      width_offsets, chunks[g], power, depth, width_bins, start_bin, n_in)
+        _search_group(g, x, y, total_y, y_even, n_slots, even, f0s, n_bins, log2_rows, offsets,
+                      widths, width_offsets, chunks[g], power, depth, width_bins, start_bin,
+                      n_in)
 
 
 def _inputs(t: np.ndarray, y: np.ndarray, plan: FfaPlan) -> tuple[np.ndarray, np.ndarray, float]:
@@ -290,19 +437,39 @@ def _inputs(t: np.ndarray, y: np.ndarray, plan: FfaPlan) -> tuple[np.ndarray, np
     return t, centred, float(centred.sum())
 
 
+def baseline_cadences(t: np.ndarray) -> float:
+    """The cadences a light curve sampled at `t` would hold without gaps: its baseline over
+    its cadence (the median step), plus one; infinite when the median step is not positive
+    (time stamps repeated: no cadence to count by)."""
+    cadence = median_cadence(t)
+    if not (np.isfinite(cadence) and cadence > 0):
+        return math.inf
+    return float((t[-1] - t[0]) / cadence + 1.0)
+
+
+def even_groups(t: np.ndarray, plan: FfaPlan) -> np.ndarray:
+    """True for the groups of `plan` whose boxes count their cadences as their share of the
+    baseline (module doc): the cadences `t` fill at least EVEN_MIN_DUTY of the baseline and
+    the group's longest period fits in it EVEN_MIN_CYCLES times or more."""
+    duty = t.size / baseline_cadences(t) if t.size > 1 else 0.0
+    return (duty >= EVEN_MIN_DUTY) & (plan.baseline * plan.f0 >= EVEN_MIN_CYCLES)
+
+
 def _chunk_lengths(plan: FfaPlan) -> np.ndarray:
     return plan.baseline / (1 << plan.log2_rows).astype(np.float64)
 
 
 def ffa_periodogram(
-    t: np.ndarray, y: np.ndarray, plan: FfaPlan, parallel: bool = False
+    t: np.ndarray, y: np.ndarray, plan: FfaPlan, parallel: bool = False, counted: bool = False
 ) -> Periodogram:
     """Best dip box at every trial of `plan` (see module doc). Equal weights.
 
     `parallel=True` spreads the groups over numba's threads; leave it off when the pipeline
     already runs one process per core. The result is the same bit for bit either way.
+    `counted=True` counts the cadences of every group, evenly sampled or not.
     """
     t, centred, total_y = _inputs(t, y, plan)
+    even = even_groups(t, plan) & (not counted)
     chunks = _chunk_lengths(plan)
     n = plan.total_trials
     power = np.zeros(n)
@@ -311,9 +478,9 @@ def ffa_periodogram(
     start_bin = np.zeros(n, dtype=np.int64)
     n_in = np.zeros(n)
     runner = _search_parallel if parallel else _search_serial
-    runner(t - plan.t_start, centred, total_y, plan.f0, plan.n_bins, plan.log2_rows,
-           plan.trial_offset, plan.widths, plan.width_offset, chunks,
-           power, depth, width_bins, start_bin, n_in)
+    runner(t - plan.t_start, centred, total_y, centred - centred.mean(), baseline_cadences(t), even,
+           plan.f0, plan.n_bins, plan.log2_rows, plan.trial_offset, plan.widths,
+           plan.width_offset, chunks, power, depth, width_bins, start_bin, n_in)
     return Periodogram(
         frequency=plan.frequencies(),
         power=power,
@@ -327,17 +494,21 @@ def ffa_periodogram(
 
 
 def ffa_periodogram_reference(
-    t: np.ndarray, y: np.ndarray, plan: FfaPlan, parallel: bool = False
+    t: np.ndarray, y: np.ndarray, plan: FfaPlan, parallel: bool = False, counted: bool = False
 ) -> Periodogram:
     """What `ffa_periodogram` approximates, computed the slow way (same signature).
 
     Every trial frequency folds every cadence by its exact phase (from the same reference
     time: the middle of the group's first chunk) into the group's bins; every box of every
-    width is summed directly. No chunks, no shifts, no rounding: O(N) per trial in numpy.
-    `parallel` is accepted for the shared signature and ignored.
+    width is summed directly, an evenly sampled group's (`even_groups`) with its share of
+    the baseline's cadences as its count. No chunks, no shifts, no rounding: O(N) per trial
+    in numpy. `parallel` is accepted for the shared signature and ignored.
     """
     del parallel
     t, centred, total_y = _inputs(t, y, plan)
+    even = even_groups(t, plan) & (not counted)
+    about_mean = centred - centred.mean()
+    n_slots = baseline_cadences(t)
     chunks = _chunk_lengths(plan)
     frequency = plan.frequencies()
     group = plan.group_of_trial()
@@ -355,6 +526,23 @@ def ffa_periodogram_reference(
         phase = (t - plan.t_start - 0.5 * chunks[g]) * frequency[k]
         phase -= np.floor(phase)
         bins = np.minimum((phase * n_bins).astype(np.int64), n_bins - 1)
+        if even[g]:
+            profile_y = np.bincount(bins, weights=about_mean, minlength=n_bins)
+            for w in widths:
+                count = w * n_slots / n_bins
+                n_out = n_slots - count
+                for j in range(n_bins):
+                    s_in = profile_y[(j + np.arange(w)) % n_bins].sum()
+                    if s_in >= 0.0 or n_out < 0.5:
+                        continue
+                    value = 0.5 * (s_in * n_slots) ** 2 / (count * n_out**2)
+                    if value > power[k]:
+                        power[k] = value
+                        start_bin[k] = j
+                        width_bins[k] = w
+                        n_in[k] = count
+                        depth[k] = -s_in * n_slots / (count * n_out)
+            continue
         profile_y = np.bincount(bins, weights=centred, minlength=n_bins)
         profile_n = np.bincount(bins, minlength=n_bins).astype(np.float64)
         for w in widths:

@@ -17,7 +17,7 @@ from lcfeat.lightcurve.biweight import (
     _lower_bound,
     _median_and_mad,
 )
-from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, biweight_trend
+from lcfeat.lightcurve.robust import SEGMENT_GAP_DAYS, biweight_trend, segment_bounds
 from tests.conftest import quarter_files
 
 
@@ -99,3 +99,31 @@ def test_padding_the_window_leaves_the_trend_as_it_was(koi_3278):
             pytest.approx(plain, rel=1e-15, abs=0.0))
     constant = np.concatenate((np.ones(20), np.full(12, _PAD)))
     assert _biweight_location(constant, 1.0, 0.0, BIWEIGHT_CVAL, BIWEIGHT_FTOL) == 1.0
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_a_stride_computes_every_kth_cadence_and_interpolates_between(koi_3278, stride):
+    """With a stride k the trend is wotan's at every k-th cadence of each segment and at its
+    last, and the straight line in time between them elsewhere."""
+    time, flux = koi_3278.time, koi_3278.flux
+    exact = biweight_trend(time, flux, 1.0)
+    strided = biweight_trend(time, flux, 1.0, stride)
+    finite = np.flatnonzero(np.isfinite(time) & np.isfinite(flux))
+    t = time[finite]
+    bounds = segment_bounds(t)
+    assert bounds.size > 3  # several segments: each starts its own count
+    computed = np.zeros(t.size, dtype=bool)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        computed[a:b:stride] = True
+        computed[b - 1] = True
+    np.testing.assert_array_equal(strided[finite][computed], exact[finite][computed])
+    assert not np.array_equal(strided[finite], exact[finite])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        anchors = np.flatnonzero(computed[a:b]) + a
+        np.testing.assert_allclose(strided[finite][a:b],
+                                   np.interp(t[a:b], t[anchors], exact[finite][anchors]),
+                                   rtol=1e-12)
+    # The interpolated cadences stay close to their own trend (well below the scatter).
+    residual = flux[finite] / exact[finite] - 1.0
+    gap = np.abs(strided[finite] / exact[finite] - 1.0)
+    assert np.sqrt(np.mean(gap**2)) < 0.05 * np.std(residual)

@@ -162,11 +162,13 @@ def _median_and_mad(ordered: np.ndarray) -> tuple[float, float]:
 
 @njit(cache=True, nogil=True, fastmath=True)
 def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
-                     cval: float = BIWEIGHT_CVAL, ftol: float = BIWEIGHT_FTOL) -> np.ndarray:
+                     cval: float = BIWEIGHT_CVAL, ftol: float = BIWEIGHT_FTOL,
+                     stride: int = 1) -> np.ndarray:
     """Biweight location of `flux` over time[i] - half_window <= t < time[i] + half_window at
     every cadence of one continuous segment (`time` ascending, all values finite). The
     window's values are kept sorted as it slides (a leaving value is swapped for an entering
-    one), so median and MAD cost no sort."""
+    one), so median and MAD cost no sort. With `stride` k > 1 the location is computed at
+    every k-th cadence and the last, and linearly interpolated in time between."""
     size = time.size
     trend = np.empty(size)
     buffer = np.empty(size + _LANES)
@@ -191,20 +193,29 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
         while low < new_low:
             n = _remove_sorted(buffer, n, flux[low])
             low += 1
+        if i % stride != 0 and i != size - 1:
+            continue
         median, mad = _median_and_mad(buffer[:n])
         padded = (n + _LANES - 1) // _LANES * _LANES
         buffer[n:padded] = _PAD  # (a shrinking window leaves its old values there)
         trend[i] = _biweight_location(buffer[:padded], median, mad, cval, ftol)
+    for a in range(0, size - 1, stride):
+        b = min(a + stride, size - 1)
+        span = time[b] - time[a]
+        slope = (trend[b] - trend[a]) / span if b > a + 1 and span > 0.0 else 0.0
+        for i in range(a + 1, b):
+            trend[i] = trend[a] + slope * (time[i] - time[a])
     return trend
 
 
 @njit(cache=True, nogil=True)
 def biweight_segments(time: np.ndarray, flux: np.ndarray, bounds: np.ndarray, half_window: float,
-                      cval: float, ftol: float) -> np.ndarray:
-    """`biweight_segment` of each segment time[bounds[s]:bounds[s + 1]], in one compiled
-    call instead of one call from Python per segment (a Kepler light curve has about 60)."""
+                      cval: float, ftol: float, stride: int = 1) -> np.ndarray:
+    """`biweight_segment` of each segment time[bounds[s]:bounds[s + 1]] (every `stride`-th
+    cadence of it), in one compiled call instead of one call from Python per segment (a
+    Kepler light curve has about 60)."""
     trend = np.empty(time.size)
     for s in range(bounds.size - 1):
         a, b = bounds[s], bounds[s + 1]
-        trend[a:b] = biweight_segment(time[a:b], flux[a:b], half_window, cval, ftol)
+        trend[a:b] = biweight_segment(time[a:b], flux[a:b], half_window, cval, ftol, stride)
     return trend

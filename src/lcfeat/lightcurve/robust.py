@@ -149,11 +149,13 @@ def segment_bounds(time: np.ndarray, gap: float = SEGMENT_GAP_DAYS) -> np.ndarra
     return np.concatenate(([0], breaks, [time.size])).astype(np.int64)
 
 
-def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndarray:
+def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float, stride: int = 1
+                   ) -> np.ndarray:
     """Robust (biweight) trend of `flux` over `window` days, split at gaps longer than
     SEGMENT_GAP_DAYS: wotan's `flatten(method="biweight", edge_cutoff=0,
-    break_tolerance=SEGMENT_GAP_DAYS)`. Non-finite cadences get NaN; so does a zero trend
-    (the callers divide by it)."""
+    break_tolerance=SEGMENT_GAP_DAYS)`; with `stride` k > 1 computed at every k-th cadence of
+    each segment (and its last) and linearly interpolated in time between. Non-finite
+    cadences get NaN; so does a zero trend (the callers divide by it)."""
     if not (np.isfinite(window) and window > 0):
         raise ValueError(f"biweight_trend: window must be a positive number of days, not {window}")
     time = np.asarray(time, dtype=np.float64)
@@ -168,6 +170,6 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float) -> np.ndar
         t = time[valid]
     f = flux[valid]
     trend[valid] = biweight_segments(t, f, segment_bounds(t), 0.5 * window, BIWEIGHT_CVAL,
-                                     BIWEIGHT_FTOL)
+                                     BIWEIGHT_FTOL, stride)
     trend[trend == 0.0] = np.nan
     return trend

@@ -245,11 +245,12 @@ def _best_boxes_even(result, first_row, n_lanes, n_bins, widths, scale, cum_y, a
     """`_best_boxes` of an evenly sampled group (flux sums only, centred on their mean): a
     box of width w ranks by deficit^2 x scale[w] (deficit = -s, dips only; scale =
     1 / (n (N_s - n)^2) of its share n of the baseline's cadences), the same for every trial.
-    With no counts to load and no division left, the best of each lane is kept across
-    _WIDTHS_PER_PASS widths at a time (the last width repeated to fill a pass: an equal value
-    never replaces the best), compared pairwise (a short dependency chain), then with the
-    best so far: the choice of a box-by-box ranking, the first (start, then width) of
-    highest value."""
+    With no counts to load and no division left, each lane keeps only its highest value and
+    the first start that reaches it, _WIDTHS_PER_PASS widths at a time (the last width
+    repeated to fill a pass), their values compared pairwise (a short dependency chain);
+    the width is found at the end, the first at that start to reach the value (computed
+    the same way, so equal to the bit): the choice of a box-by-box ranking, the first
+    (start, then width) of highest value."""
     lanes = np.uint64(n_lanes)
     w_max = widths[widths.size - 1]
     row = np.uint64(n_bins)
@@ -264,57 +265,47 @@ def _best_boxes_even(result, first_row, n_lanes, n_bins, widths, scale, cum_y, a
             acc_y[r] += result[(first + r) * row + j]
             cum_y[out + r] = acc_y[r]
     zero = np.float32(0.0)
-    n_widths = np.int32(widths.size)
     last = widths.size - 1
     for r in range(lanes):
         best_value[r] = zero
-        best_start[r] = 0  # the code of (start 0, the first width)
+        best_start[r] = 0
     for start in range(n_bins):
         j = np.uint64(start)
         low = j * lanes
-        first_code = np.int32(start) * n_widths
+        code = np.int32(start)
         for w_first in range(0, widths.size, _WIDTHS_PER_PASS):
-            i_1 = min(w_first + 1, last)
-            i_2 = min(w_first + 2, last)
-            i_3 = min(w_first + 3, last)
             high_0 = (j + np.uint64(widths[w_first])) * lanes
-            high_1 = (j + np.uint64(widths[i_1])) * lanes
-            high_2 = (j + np.uint64(widths[i_2])) * lanes
-            high_3 = (j + np.uint64(widths[i_3])) * lanes
+            high_1 = (j + np.uint64(widths[min(w_first + 1, last)])) * lanes
+            high_2 = (j + np.uint64(widths[min(w_first + 2, last)])) * lanes
+            high_3 = (j + np.uint64(widths[min(w_first + 3, last)])) * lanes
             scale_0 = scale[w_first]
-            scale_1 = scale[i_1]
-            scale_2 = scale[i_2]
-            scale_3 = scale[i_3]
-            code_0 = first_code + np.int32(w_first)
-            code_1 = first_code + np.int32(i_1)
-            code_2 = first_code + np.int32(i_2)
-            code_3 = first_code + np.int32(i_3)
+            scale_1 = scale[min(w_first + 1, last)]
+            scale_2 = scale[min(w_first + 2, last)]
+            scale_3 = scale[min(w_first + 3, last)]
             for r in range(lanes):
                 level = cum_y[low + r]
                 deficit_0 = max(level - cum_y[high_0 + r], zero)
                 deficit_1 = max(level - cum_y[high_1 + r], zero)
                 deficit_2 = max(level - cum_y[high_2 + r], zero)
                 deficit_3 = max(level - cum_y[high_3 + r], zero)
-                value_0 = deficit_0 * deficit_0 * scale_0
-                value_1 = deficit_1 * deficit_1 * scale_1
-                value_2 = deficit_2 * deficit_2 * scale_2
-                value_3 = deficit_3 * deficit_3 * scale_3
-                # Codes are blended by arithmetic, not conditional expressions: numba turns
-                # those into branches, which LLVM vectorises into masked stores.
-                code_01 = code_0 + np.int32(value_1 > value_0) * (code_1 - code_0)
-                value_01 = max(value_0, value_1)
-                code_23 = code_2 + np.int32(value_3 > value_2) * (code_3 - code_2)
-                value_23 = max(value_2, value_3)
-                code_03 = code_01 + np.int32(value_23 > value_01) * (code_23 - code_01)
-                value_03 = max(value_01, value_23)
+                value = max(max(deficit_0 * deficit_0 * scale_0, deficit_1 * deficit_1 * scale_1),
+                            max(deficit_2 * deficit_2 * scale_2, deficit_3 * deficit_3 * scale_3))
                 best = best_value[r]
                 previous = best_start[r]
-                best_start[r] = previous + np.int32(value_03 > best) * (code_03 - previous)
-                best_value[r] = max(value_03, best)
+                # Blended by arithmetic, not a conditional expression: numba turns those into
+                # branches, which LLVM vectorises into masked stores.
+                best_start[r] = previous + np.int32(value > best) * (code - previous)
+                best_value[r] = max(value, best)
     for r in range(lanes):
-        code = best_start[r]
-        best_start[r] = code // n_widths
-        best_width[r] = widths[code % n_widths]
+        start = best_start[r]
+        low = np.uint64(start) * lanes + np.uint64(r)
+        best_width[r] = widths[0]
+        for w_index in range(widths.size):
+            high = np.uint64(start + widths[w_index]) * lanes + np.uint64(r)
+            deficit = max(cum_y[low] - cum_y[high], zero)
+            if deficit * deficit * scale[w_index] == best_value[r]:
+                best_width[r] = widths[w_index]
+                break
 
 
 @njit(**_KERNEL)

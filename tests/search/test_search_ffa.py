@@ -9,8 +9,10 @@ import pytest
 
 from lcfeat.search.ffa import (
     EVEN_MIN_CYCLES,
+    PAIR_MIN_BIN_CADENCES,
     _ffa_tree,
     _fold_chunks,
+    _pairs,
     baseline_cadences,
     even_groups,
     ffa_periodogram,
@@ -246,3 +248,35 @@ def test_even_groups_need_a_filled_baseline_and_many_cycles():
     even = even_groups(sector, plan)
     assert np.array_equal(even, plan.baseline * plan.f0 >= EVEN_MIN_CYCLES)
     assert 0 < even.sum() < even.size
+
+
+def test_pairs_join_cadences_one_cadence_apart():
+    cadence = 0.020434
+    x = np.concatenate([np.arange(7) * cadence, 1.0 + np.arange(4) * cadence, [3.0]])
+    y = np.arange(x.size, dtype=np.float64)
+    x_pairs, y_pairs = _pairs(x, y, cadence)
+    # 7 cadences: three pairs and one alone; after the gap two pairs; the last alone.
+    expected = [(0, 1), (2, 3), (4, 5), (6,), (7, 8), (9, 10), (11,)]
+    np.testing.assert_allclose(x_pairs, [x[list(p)].mean() for p in expected], rtol=1e-15)
+    np.testing.assert_array_equal(y_pairs, [y[list(p)].sum() for p in expected])
+
+
+def test_long_periods_folded_in_pairs_find_the_transit_of_the_exact_fold():
+    """Periods of 36-55 days over 600 days of Kepler-like sampling: phase bins of four
+    cadences and more, folded in pairs; the peak stays on the trial of the exact fold (+-1)
+    and keeps most of its power."""
+    rng = np.random.default_rng(8)
+    t = np.arange(0.0, 600.0, 0.020434)
+    t = t[rng.random(t.size) < 0.92]
+    y = 1e-3 * rng.normal(size=t.size)
+    y[np.abs((t - 13.0 + 20.35) % 40.7 - 20.35) < 0.13] -= 1.5e-3
+    plan = plan_ffa(t[0], t[-1] - t[0], t.size, period_min=36.0, period_max=55.0)
+    bin_cadences = 1.0 / (plan.f0 * plan.n_bins * 0.020434)
+    assert np.all(bin_cadences >= PAIR_MIN_BIN_CADENCES) and even_groups(t, plan).all()
+    fast = ffa_periodogram(t, y, plan)
+    slow = ffa_periodogram_reference(t, y, plan)
+    k_fast, k_slow = int(np.argmax(fast.power)), int(np.argmax(slow.power))
+    assert abs(k_fast - k_slow) <= 1
+    assert fast.period[k_fast] == pytest.approx(40.7, rel=2e-3)
+    assert fast.power[k_fast] >= 0.8 * slow.power[k_slow]
+    assert 0.9 < np.median(fast.power / slow.power) < 1.1

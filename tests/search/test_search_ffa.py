@@ -209,7 +209,8 @@ def test_even_sampling_follows_the_counted_statistic():
     """On Kepler-like sampling (a tenth of the cadences missing, gaps of up to two days)
     counting a box's cadences as its share of the baseline moves the powers by little: the
     same highest peak, its power within a few percent of the counted one, and the powers of
-    all trials (mostly noise) correlated."""
+    all trials (mostly noise) correlated. (Periods up to 4 days: phase bins under two
+    cadences, none folded in pairs.)"""
     rng = np.random.default_rng(5)
     t = np.arange(0.0, 200.0, 0.020434)
     keep = rng.random(t.size) < 0.93
@@ -218,8 +219,9 @@ def test_even_sampling_follows_the_counted_statistic():
     t = t[keep]
     y = 1e-3 * rng.normal(size=t.size)
     y[np.abs((t - 3.1 + 1.9) % 3.8 - 1.9) < 0.06] -= 6e-4
-    plan = plan_ffa(t[0], t[-1] - t[0], t.size, period_min=1.0, period_max=10.0)
+    plan = plan_ffa(t[0], t[-1] - t[0], t.size, period_min=1.0, period_max=4.0)
     assert even_groups(t, plan).all()
+    assert np.all(1.0 / (plan.f0 * plan.n_bins) < PAIR_MIN_BIN_CADENCES * 0.020434)
     even = ffa_periodogram(t, y, plan)
     counted = ffa_periodogram(t, y, plan, counted=True)
     k_even, k_counted = int(np.argmax(even.power)), int(np.argmax(counted.power))
@@ -261,22 +263,25 @@ def test_pairs_join_cadences_one_cadence_apart():
     np.testing.assert_array_equal(y_pairs, [y[list(p)].sum() for p in expected])
 
 
-def test_long_periods_folded_in_pairs_find_the_transit_of_the_exact_fold():
-    """Periods of 36-55 days over 600 days of Kepler-like sampling: phase bins of four
-    cadences and more, folded in pairs; the peak stays on the trial of the exact fold (+-1)
-    and keeps most of its power."""
+@pytest.mark.parametrize(("period_min", "period_max", "period"),
+                         [(8.0, 16.0, 11.3), (36.0, 55.0, 40.7)])
+def test_periods_folded_in_pairs_find_the_transit_of_the_exact_fold(period_min, period_max,
+                                                                     period):
+    """Periods of 8-16 and 36-55 days over 600 days of Kepler-like sampling: phase bins of
+    two cadences and more, folded in pairs; the peak stays on the trial of the exact fold
+    (+-1) and keeps most of its power."""
     rng = np.random.default_rng(8)
     t = np.arange(0.0, 600.0, 0.020434)
     t = t[rng.random(t.size) < 0.92]
     y = 1e-3 * rng.normal(size=t.size)
-    y[np.abs((t - 13.0 + 20.35) % 40.7 - 20.35) < 0.13] -= 1.5e-3
-    plan = plan_ffa(t[0], t[-1] - t[0], t.size, period_min=36.0, period_max=55.0)
+    y[np.abs((t - 13.0 + period / 2) % period - period / 2) < 0.13] -= 1.5e-3
+    plan = plan_ffa(t[0], t[-1] - t[0], t.size, period_min=period_min, period_max=period_max)
     bin_cadences = 1.0 / (plan.f0 * plan.n_bins * 0.020434)
     assert np.all(bin_cadences >= PAIR_MIN_BIN_CADENCES) and even_groups(t, plan).all()
     fast = ffa_periodogram(t, y, plan)
     slow = ffa_periodogram_reference(t, y, plan)
     k_fast, k_slow = int(np.argmax(fast.power)), int(np.argmax(slow.power))
     assert abs(k_fast - k_slow) <= 1
-    assert fast.period[k_fast] == pytest.approx(40.7, rel=2e-3)
+    assert fast.period[k_fast] == pytest.approx(period, rel=2e-3)
     assert fast.power[k_fast] >= 0.8 * slow.power[k_slow]
     assert 0.9 < np.median(fast.power / slow.power) < 1.1

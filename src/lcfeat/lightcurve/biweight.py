@@ -199,6 +199,8 @@ def biweight_segment(time: np.ndarray, flux: np.ndarray, half_window: float,
         padded = (n + _LANES - 1) // _LANES * _LANES
         buffer[n:padded] = _PAD  # (a shrinking window leaves its old values there)
         trend[i] = _biweight_location(buffer[:padded], median, mad, cval, ftol)
+    if stride == 1:
+        return trend
     for a in range(0, size - 1, stride):
         b = min(a + stride, size - 1)
         span = time[b] - time[a]

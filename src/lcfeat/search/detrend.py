@@ -441,17 +441,19 @@ def edge_trim(time: np.ndarray) -> float:
 @dataclass(frozen=True)
 class _Sampling:
     """What the detrendings of one light curve share: its cadences away from segment edges
-    and its red-noise bin (computed once, not per window tried)."""
+    and its cadence (computed once, not per window tried)."""
 
     inside: np.ndarray
-    red_noise_bin: int
     cadence: float
 
     @classmethod
     def of(cls, time: np.ndarray) -> _Sampling:
-        cadence = median_cadence(time)
-        return cls(away_from_edges(time, edge_trim(time)),
-                   cadences_in(RED_NOISE_BIN_D, cadence, 2), cadence)
+        return cls(away_from_edges(time, edge_trim(time)), median_cadence(time))
+
+    @property
+    def red_noise_bin(self) -> int:
+        """RED_NOISE_BIN_D in cadences."""
+        return cadences_in(RED_NOISE_BIN_D, self.cadence, 2)
 
 
 def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float,

@@ -376,9 +376,10 @@ def _search_group(g, x, y, total_y, y_even, n_slots, even, x_pairs, y_pairs, pai
     result = _ffa_tree(buf, tmp, log2_rows, n_bins, channels)
     w_max = widths[widths.size - 1]
     cum_y = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
-    cum_n = np.empty((n_bins + w_max + 1) * lanes, dtype=np.float32)
     acc_y = np.empty(lanes)
-    acc_n = np.empty(lanes)
+    # Counts are ranked only where they are folded.
+    cum_n = np.empty(0 if even[g] else cum_y.size, dtype=np.float32)
+    acc_n = np.empty(0 if even[g] else lanes)
     best_value = np.empty(lanes, dtype=np.float32)
     best_start = np.empty(lanes, dtype=np.int32)
     best_width = np.empty(lanes, dtype=np.int32)
@@ -514,7 +515,7 @@ def ffa_periodogram(
     n_in = np.zeros(n)
     runner = _search_parallel if parallel else _search_serial
     x = t - plan.t_start
-    about_mean = centred - centred.mean()
+    about_mean = centred - total_y / centred.size
     x_pairs, y_pairs = _pairs(x, about_mean, cadence) if paired.any() else (x[:0], x[:0])
     runner(x, centred, total_y, about_mean, n_slots, even, x_pairs, y_pairs, paired,
            plan.f0, plan.n_bins, plan.log2_rows, plan.trial_offset, plan.widths,
@@ -545,7 +546,7 @@ def ffa_periodogram_reference(
     del parallel
     t, centred, total_y = _inputs(t, y, plan)
     even = even_groups(t, plan) & (not counted)
-    about_mean = centred - centred.mean()
+    about_mean = centred - total_y / centred.size
     n_slots = baseline_cadences(t)
     chunks = _chunk_lengths(plan)
     frequency = plan.frequencies()

@@ -73,6 +73,12 @@ def test_a_bad_window_is_refused():
         biweight_trend(np.arange(10.0), np.ones(10), 0.0)
 
 
+@pytest.mark.parametrize("stride", [0, -2, 1.5])
+def test_a_bad_stride_is_refused(stride):
+    with pytest.raises(ValueError, match="stride"):
+        biweight_trend(np.arange(10.0), np.ones(10), 1.0, stride)
+
+
 def test_the_windows_binary_search_is_numpys_searchsorted():
     """The sorted window is searched without branches; it must find numpy's position (the
     first value not below the one sought) for every value present, absent, repeated, below

@@ -158,6 +158,9 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float, stride: in
     cadences get NaN; so does a zero trend (the callers divide by it)."""
     if not (np.isfinite(window) and window > 0):
         raise ValueError(f"biweight_trend: window must be a positive number of days, not {window}")
+    if int(stride) != stride or stride < 1:
+        raise ValueError(f"biweight_trend: stride must be a whole number of cadences >= 1, "
+                         f"not {stride}")
     time = np.asarray(time, dtype=np.float64)
     flux = np.asarray(flux, dtype=np.float64)
     trend = np.full(time.size, np.nan)
@@ -170,6 +173,6 @@ def biweight_trend(time: np.ndarray, flux: np.ndarray, window: float, stride: in
         t = time[valid]
     f = flux[valid]
     trend[valid] = biweight_segments(t, f, segment_bounds(t), 0.5 * window, BIWEIGHT_CVAL,
-                                     BIWEIGHT_FTOL, stride)
+                                     BIWEIGHT_FTOL, int(stride))
     trend[trend == 0.0] = np.nan
     return trend

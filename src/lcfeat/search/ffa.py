@@ -309,13 +309,20 @@ def _best_boxes_even(result, first_row, n_lanes, n_bins, widths, scale, cum_y, a
     for r in range(lanes):
         start = best_start[r]
         low = np.uint64(start) * lanes + np.uint64(r)
+        # The first width whose value equals the kept one; should the compiler ever round
+        # the two computations apart, the first width of highest value at that start.
+        highest = np.float32(-1.0)
         best_width[r] = widths[0]
         for w_index in range(widths.size):
             high = np.uint64(start + widths[w_index]) * lanes + np.uint64(r)
             deficit = max(cum_y[low] - cum_y[high], zero)
-            if deficit * deficit * scale[w_index] == best_value[r]:
+            value = deficit * deficit * scale[w_index]
+            if value == best_value[r]:
                 best_width[r] = widths[w_index]
                 break
+            if value > highest:
+                highest = value
+                best_width[r] = widths[w_index]
 
 
 @njit(**_KERNEL)

@@ -552,9 +552,9 @@ def ffa_periodogram_reference(
     """
     del parallel
     t, centred, total_y = _inputs(t, y, plan)
-    even = even_groups(t, plan) & (not counted)
-    about_mean = centred - total_y / centred.size
     n_slots = baseline_cadences(t)
+    even = even_groups(t, plan, n_slots) & (not counted)
+    about_mean = centred - total_y / centred.size
     chunks = _chunk_lengths(plan)
     frequency = plan.frequencies()
     group = plan.group_of_trial()

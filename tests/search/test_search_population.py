@@ -20,6 +20,7 @@ from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import compute_domain
 from lcfeat.lightcurve.robust import robust_sigma
 from lcfeat.search import detrend, grid, transits
+from lcfeat.search.core import MAX_CUT_EVENTS
 from lcfeat.search.transits import search_transits
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -189,8 +190,9 @@ def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_
 def test_three_lone_dips_stronger_than_the_planet_are_cut_and_the_planet_found(templates):
     """Three lone 4-ppt dips of 5 hours (rotation residuals, glitches) outrank a batman
     planet of 7.3 d (box SNR about 20) in real Kepler noise: every peak of the periodogram is
-    one of them. Each is cut in turn and the search repeated; with only two repeats the
-    answer was a box through two of the dips."""
+    one of them. Each that makes the best peaks is cut in turn and the search repeated,
+    never the planet's transits; with only two repeats allowed and the peaks ranked by their
+    power, the answer was a box through two of the dips."""
     rng = np.random.default_rng(7)
     time = templates.time
     noise = 150e-6 * pop.resampled_noise(rng, templates.noise_sources[0], time.size)
@@ -201,4 +203,6 @@ def test_three_lone_dips_stronger_than_the_planet_are_cut_and_the_planet_found(t
     flux = pop.normalised_by_quarter(planet * dips + noise, templates.quarter)
     found = search_transits(time, flux)
     assert found.candidate.period == pytest.approx(7.3, rel=5e-3), found.candidate
-    assert len(found.periodic.cut_events) == 3
+    cut = np.array(found.periodic.cut_events)
+    assert 1 <= cut.size <= MAX_CUT_EVENTS
+    assert np.all(np.min(np.abs(cut[:, None] - np.array([300.3, 702.6, 1105.9])), axis=1) < 0.2)

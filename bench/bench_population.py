@@ -535,8 +535,8 @@ def timing_table(records: Sequence[dict], kinds: Sequence[str]) -> dict[str, flo
     groups = by_kind(records, kinds)
     full_length = [r for r in records if r["kind"] in pop.FULL_LENGTH_KINDS]
     if full_length and len(full_length) < len(records):
-        # The speed goal is about full-length (17-quarter) stars: their aggregate
-        # beside that of the whole mixed population.
+        # The speed goal is about full-length (17-quarter) stars: their aggregate beside
+        # that of the whole mixed population.
         groups.insert(len(groups) - 1, ("FULL-LENGTH", full_length))
     for kind, rows in groups:
         wall = [r["lcfeat_wall_s"] for r in rows]

@@ -8,8 +8,8 @@ peaks locally.
    running median: a transit's peak is narrow, a spot residual's bump broad) are
    re-searched with the compiled astropy-equivalent kernel `bls_binned` on a local grid five
    times finer than the plan's step, with finer durations and phase bins, folding only the
-   cadences near each peak's transits; the first
-   `N_RANKED` at once (ranked by refined likelihood), the others only when vetting needs them.
+   cadences near each peak's transits; the first `N_RANKED` at once (ranked by refined
+   likelihood), the others only when vetting needs them.
 3. Vetting, in that order: a candidate at the period of the star's own variability or a
    harmonic (`is_own_variability`), or made by one event (a glitch, or one real dip whose
    other epochs fall in gaps: fewer than `MIN_EVENTS` epochs with data, or less than half its

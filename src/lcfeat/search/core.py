@@ -163,16 +163,12 @@ def signal_detection_efficiency(power: np.ndarray, trial: int | None = None) -> 
 
 def above_background(periodogram: Periodogram) -> np.ndarray:
     """Each trial's power less the running median of PEAK_BACKGROUND_TRIALS trials centred on
-    it, in frequency order (the periodogram's local background)."""
+    it (the periodogram's local background; the plan orders its trials by ascending
+    frequency, `FfaPlan.frequencies`)."""
     power = periodogram.power
     if power.size == 0:
         return power
-    if np.all(np.diff(periodogram.frequency) > 0):  # as `ffa_periodogram` orders its trials
-        return power - running_median(power, PEAK_BACKGROUND_TRIALS)
-    order = np.argsort(periodogram.frequency, kind="stable")
-    out = np.empty_like(power)
-    out[order] = power[order] - running_median(power[order], PEAK_BACKGROUND_TRIALS)
-    return out
+    return power - running_median(power, PEAK_BACKGROUND_TRIALS)
 
 
 def _peak_trials(periodogram: Periodogram, plan: FfaPlan, count: int) -> list[int]:

@@ -245,20 +245,28 @@ def cdpp_snr(lc: LightCurve, signal: pop.Signal) -> float:
 def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
     """The signal's box SNR at its true period, epoch and duration on the flux detrended the
     field's standard way, knowing the transit: wotan's biweight with a window of 3 x the true
-    duration (Hippke et al. 2019's recommendation), split at gaps longer than half a day;
-    depth = mean out of transit - mean in transit, its error from the residual's robust
-    per-cadence sigma (scipy's MAD, normal scale). No search, no other period: at best what
-    wotan + a box search could find on that flux, an optimistic ceiling independent of
-    lcfeat's detrending."""
+    duration (Hippke et al. 2019's recommendation), split at gaps longer than half a day,
+    bright outliers (flares) cut as lightkurve's `remove_outliers` does for a transit search
+    (astropy's sigma_clip, 3 sigma above, none below) and the flux detrended again without
+    them (a flare lifts the trend around it); depth = mean out of transit - mean in transit,
+    its error from the residual's robust per-cadence sigma (scipy's MAD, normal scale). No
+    search, no other period: at best what wotan + a box search could find on that flux, an
+    optimistic ceiling independent of lcfeat's detrending."""
+    from astropy.stats import sigma_clip
     from scipy.stats import median_abs_deviation
     from wotan import flatten
 
     ok = np.isfinite(lc.time) & np.isfinite(lc.flux)
     time, flux = lc.time[ok], lc.flux[ok]
-    flat = flatten(time, flux, method="biweight", window_length=3.0 * signal.duration,
-                   edge_cutoff=0.0, break_tolerance=0.5)
-    good = np.isfinite(flat)
-    time, residual = time[good], flat[good] - 1.0
+    for _ in range(2):
+        flat = flatten(time, flux, method="biweight", window_length=3.0 * signal.duration,
+                       edge_cutoff=0.0, break_tolerance=0.5)
+        good = np.isfinite(flat)
+        time, flux, flat = time[good], flux[good], flat[good]
+        bright = sigma_clip(flat, sigma_upper=3.0, sigma_lower=np.inf, cenfunc="median",
+                            stdfunc="mad_std", maxiters=5).mask
+        time, flux, flat = time[~bright], flux[~bright], flat[~bright]
+    residual = flat - 1.0
     phase = ((time - signal.epoch) / signal.period + 0.5) % 1.0 - 0.5
     inside = np.abs(phase * signal.period) < 0.5 * signal.duration
     n_in, n_out = int(np.count_nonzero(inside)), int(np.count_nonzero(~inside))

@@ -237,8 +237,7 @@ def cdpp_snr(lc: LightCurve, signal: pop.Signal) -> float:
     measured = lightkurve.LightCurve(time=lc.time, flux=lc.flux).estimate_cdpp(
         transit_duration=n_duration)
     cdpp = float(units.Quantity(measured).to_value(units.dimensionless_unscaled))  # ppm
-    phase = ((lc.time - signal.epoch) / signal.period + 0.5) % 1.0 - 0.5
-    n_in = int(np.count_nonzero(np.abs(phase * signal.period) < 0.5 * signal.duration))
+    n_in = int(np.count_nonzero(signal.in_box(lc.time)))
     return signal.depth * math.sqrt(n_in / n_duration) / cdpp
 
 
@@ -249,11 +248,10 @@ def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
     bright outliers (flares) cut as lightkurve's `remove_outliers` does for a transit search
     (astropy's sigma_clip, 3 sigma above, none below) and the flux detrended again without
     them (a flare lifts the trend around it); depth = mean out of transit - mean in transit,
-    its error from the residual's robust per-cadence sigma (scipy's MAD, normal scale). No
+    its error from the residual's robust per-cadence sigma (`population.robust_std`). No
     search, no other period: at best what wotan + a box search could find on that flux, an
     optimistic ceiling independent of lcfeat's detrending."""
     from astropy.stats import sigma_clip
-    from scipy.stats import median_abs_deviation
     from wotan import flatten
 
     ok = np.isfinite(lc.time) & np.isfinite(lc.flux)
@@ -267,12 +265,11 @@ def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
                             stdfunc="mad_std", maxiters=5).mask
         time, flux, flat = time[~bright], flux[~bright], flat[~bright]
     residual = flat - 1.0
-    phase = ((time - signal.epoch) / signal.period + 0.5) % 1.0 - 0.5
-    inside = np.abs(phase * signal.period) < 0.5 * signal.duration
+    inside = signal.in_box(time)
     n_in, n_out = int(np.count_nonzero(inside)), int(np.count_nonzero(~inside))
     if n_in == 0 or n_out == 0:
         return 0.0
-    sigma = float(median_abs_deviation(residual, scale="normal"))
+    sigma = pop.robust_std(residual)
     depth = float(residual[~inside].mean() - residual[inside].mean())
     return depth / (sigma * math.sqrt(1.0 / n_in + 1.0 / n_out))
 

@@ -660,6 +660,11 @@ class Signal:
     impact: float
     secondary_depth: float = 0.0  # EB only: mean deficit of the secondary eclipse
 
+    def in_box(self, time: np.ndarray) -> np.ndarray:
+        """True for the cadences within half a duration of a transit's centre (its box)."""
+        phase = ((time - self.epoch) / self.period + 0.5) % 1.0 - 0.5
+        return np.abs(phase * self.period) < 0.5 * self.duration
+
     def is_recovered(self, period: float | None, epoch: float | None) -> bool:
         """Period within PERIOD_TOLERANCE of P, P/2 or 2P and epoch within one duration of
         a transit (of either eclipse for an EB), compared modulo the shorter period."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
+from numba import njit
 
 #: Gravitational constant (SI), solar mass (kg), nominal solar radius (m): IAU 2015 B3.
 G_SI = 6.674e-11
@@ -43,17 +44,21 @@ OVERSAMPLE = 3
 MIN_TRANSITS = 3
 
 
+@njit(cache=True, nogil=True)
+def _sun_like_duration(period: float) -> float:
+    """`sun_like_duration` of one period, compiled (the same libm functions as numpy's)."""
+    period_s = period * DAY_S
+    semi_major = (G_SI * M_SUN_KG * period_s**2 / (4.0 * math.pi**2)) ** (1.0 / 3.0)
+    return period_s / math.pi * math.asin(min(R_SUN_M / semi_major, 1.0)) / DAY_S
+
+
 def sun_like_duration(period: np.ndarray | float) -> np.ndarray | float:
     """Central-transit duration (days) of a planet of `period` days around the Sun.
 
     D = P / pi x arcsin(R_sun / a), a from Kepler's third law with M_sun (circular orbit).
     """
     if isinstance(period, float | int):
-        # Scalars by `math` (the same libm functions): numpy's per-call overhead made
-        # `plan_ffa`'s loop over ~400 groups cost about 10 ms per search.
-        period_s = float(period) * DAY_S
-        semi_major = (G_SI * M_SUN_KG * period_s**2 / (4.0 * math.pi**2)) ** (1.0 / 3.0)
-        return period_s / math.pi * math.asin(min(R_SUN_M / semi_major, 1.0)) / DAY_S
+        return _sun_like_duration(float(period))
     period_s = np.asarray(period, dtype=np.float64) * DAY_S
     semi_major = (G_SI * M_SUN_KG * period_s**2 / (4.0 * np.pi**2)) ** (1.0 / 3.0)
     duration = period_s / np.pi * np.arcsin(np.minimum(R_SUN_M / semi_major, 1.0)) / DAY_S
@@ -63,7 +68,12 @@ def sun_like_duration(period: np.ndarray | float) -> np.ndarray | float:
 def duration_range(period: float, max_duration: float = DURATION_MAX_D) -> tuple[float, float]:
     """Shortest and longest trial duration (days) at `period`, within 1 hour and
     `max_duration` (15 hours unless the detrending window asks for less)."""
-    central = float(sun_like_duration(period))
+    return _duration_range(float(period), float(max_duration))
+
+
+@njit(cache=True, nogil=True)
+def _duration_range(period: float, max_duration: float) -> tuple[float, float]:
+    central = _sun_like_duration(period)
     cap = min(DURATION_MAX_D, max_duration)
     high = max(min(cap, DURATION_FRACTIONS[1] * central), DURATION_MIN_D)
     low = min(max(DURATION_MIN_D, DURATION_FRACTIONS[0] * central), high)
@@ -188,33 +198,9 @@ def plan_ffa(
         raise ValueError(f"plan_ffa: bad period range {period_min}-{period_max} d")
     # A zero-length baseline would make every step infinite: treat it as one cadence.
     span = max(baseline, 1.0 / 48.0) * (1.0 + 1e-9)
-    f_max = 1.0 / period_min
-    f = 1.0 / period_max
-    f0s, steps, bins, logs, counts, widths_all, width_counts = [], [], [], [], [], [], []
-    while f <= f_max:
-        period = 1.0 / f
-        low, high = duration_range(period, max_duration)
-        # The bin is a third of the Sun-like duration (oversample 3), or finer when the
-        # duration cap keeps every trial shorter than half of it.
-        reference = min(float(sun_like_duration(period)), 2.0 * low)
-        n_bins = max(4, int(round(oversample * period / reference)))
-        bin_width = period / n_bins
-        w_low = max(1, int(round(low / bin_width)))
-        w_high = max(w_low, int(round(high / bin_width)))
-        widths = range(w_low, min(w_high, n_bins - 1) + 1)
-        log2_rows = min(max(round(math.log2(max(n_points, 1) / n_bins)), 2), 12)
-        rows = 1 << log2_rows
-        chunk = span / rows
-        step = 1.0 / ((rows - 1) * n_bins * chunk)
-        n = min(rows, math.floor((f_max - f) / step) + 1)
-        f0s.append(f)
-        steps.append(step)
-        bins.append(n_bins)
-        logs.append(log2_rows)
-        counts.append(n)
-        widths_all.extend(widths)
-        width_counts.append(len(widths))
-        f += rows * step
+    f0s, steps, bins, logs, counts, widths_all, width_counts = _plan_groups(
+        1.0 / period_max, 1.0 / period_min, span, n_points, float(oversample),
+        float(max_duration))
     return FfaPlan(
         t_start=float(t_start),
         baseline=span,
@@ -228,6 +214,51 @@ def plan_ffa(
         width_offset=_read_only(np.concatenate(([0], np.cumsum(width_counts))), np.int64),
         oversample=float(oversample),
     )
+
+
+@njit(cache=True, nogil=True)
+def _plan_groups(f: float, f_max: float, span: float, n_points: int, oversample: float,
+                 max_duration: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                             np.ndarray, np.ndarray, np.ndarray]:
+    """`plan_ffa`'s groups from frequency `f` up to `f_max` (cycles per day) over a baseline
+    of `span` days: each group's base frequency, step, bins, log2 of its rows, number of
+    trials, and its box widths (all groups' in a row, with the count of each group's),
+    compiled (about 400 groups: a loop in Python took a few milliseconds per search)."""
+    # Empty typed lists (numba types a list by its first element or a comprehension).
+    f0s = [0.0 for _ in range(0)]
+    steps = [0.0 for _ in range(0)]
+    bins = [0 for _ in range(0)]
+    logs = [0 for _ in range(0)]
+    counts = [0 for _ in range(0)]
+    widths_all = [0 for _ in range(0)]
+    width_counts = [0 for _ in range(0)]
+    while f <= f_max:
+        period = 1.0 / f
+        low, high = _duration_range(period, max_duration)
+        # The bin is a third of the Sun-like duration (oversample 3), or finer when the
+        # duration cap keeps every trial shorter than half of it.
+        reference = min(_sun_like_duration(period), 2.0 * low)
+        n_bins = max(4, int(round(oversample * period / reference)))
+        bin_width = period / n_bins
+        w_low = max(1, int(round(low / bin_width)))
+        w_high = max(w_low, int(round(high / bin_width)))
+        w_last = min(w_high, n_bins - 1)
+        log2_rows = min(max(int(round(math.log2(max(n_points, 1) / n_bins))), 2), 12)
+        rows = 1 << log2_rows
+        chunk = span / rows
+        step = 1.0 / ((rows - 1) * n_bins * chunk)
+        n = min(rows, math.floor((f_max - f) / step) + 1)
+        f0s.append(f)
+        steps.append(step)
+        bins.append(n_bins)
+        logs.append(log2_rows)
+        counts.append(n)
+        for w in range(w_low, w_last + 1):
+            widths_all.append(w)
+        width_counts.append(max(0, w_last - w_low + 1))
+        f += rows * step
+    return (np.array(f0s), np.array(steps), np.array(bins), np.array(logs), np.array(counts),
+            np.array(widths_all), np.array(width_counts))
 
 
 def _read_only(values: object, dtype: type) -> np.ndarray:

@@ -16,6 +16,7 @@ from lcfeat.lightcurve.robust import (
     point_to_point_sigma,
     running_median,
     segment_bounds,
+    trend_stride,
 )
 
 #: A cadence this many robust sigma above its running median is a cosmic-ray candidate
@@ -101,8 +102,10 @@ class Prepared:
 
     @cached_property
     def residual_trend(self) -> np.ndarray:
-        """wotan biweight trend of the clean flux (window RESIDUAL_DETREND_WINDOW_DAYS)."""
-        return biweight_trend(self.time, self.flux, RESIDUAL_DETREND_WINDOW_DAYS)
+        """wotan biweight trend of the clean flux (window RESIDUAL_DETREND_WINDOW_DAYS),
+        computed every `trend_stride` cadences and interpolated between, as the search's."""
+        return biweight_trend(self.time, self.flux, RESIDUAL_DETREND_WINDOW_DAYS,
+                              trend_stride(RESIDUAL_DETREND_WINDOW_DAYS, self.cadence))
 
     @cached_property
     def residuals(self) -> np.ndarray:

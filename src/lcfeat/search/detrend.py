@@ -46,6 +46,7 @@ from lcfeat.lightcurve.robust import (
     odd_cadences_in,
     robust_sigma,
     running_median,
+    trend_stride,
     true_runs,
 )
 from lcfeat.search.epochs import fractional_part
@@ -53,13 +54,6 @@ from lcfeat.search.grid import DURATION_MAX_D
 
 #: Detrending window for the search (days): 3 x the longest trial duration.
 TREND_WINDOW_D = 3.0 * DURATION_MAX_D
-#: The search's trend is the biweight location computed about TREND_POINTS_PER_WINDOW times
-#: per window (45 h: at every third Kepler cadence; 1 d: every second; shorter windows: every
-#: cadence) and linearly interpolated between: a location moves smoothly on the scale of its
-#: window, and the interpolated trend stays within about 0.02 sigma (rms) of the one computed
-#: at every cadence on quiet stars, 0.1 sigma on raw spotted ones, in 35-45% less time. The
-#: residual domain's trend (`lightcurve.robust`) is wotan's own, at every cadence.
-TREND_POINTS_PER_WINDOW = 24
 #: Shorter windows tried in turn on variable stars (each caps the durations at a third of it).
 TREND_WINDOWS_D = (TREND_WINDOW_D, 1.0, 0.5, 0.3)
 #: The longest trial duration is the window over this: a biweight window keeps about
@@ -174,15 +168,6 @@ def search_trend(time: np.ndarray, flux: np.ndarray, window: float = TREND_WINDO
     if cadence is None:
         cadence = median_cadence(time)
     return biweight_trend(time, flux, window, trend_stride(window, cadence))
-
-
-def trend_stride(window: float, cadence: float) -> int:
-    """Cadences between the search trend's computed points: the most that still leaves
-    TREND_POINTS_PER_WINDOW of them in a window; 1 (every cadence) for a short window or an
-    unknown cadence."""
-    if not (np.isfinite(cadence) and cadence > 0):
-        return 1
-    return max(1, int(window / (TREND_POINTS_PER_WINDOW * cadence)))
 
 
 def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:

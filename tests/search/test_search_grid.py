@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,57 @@ def test_a_plan_is_shared_and_cannot_be_changed():
         with pytest.raises(ValueError, match="read-only"):
             array[0] = array[0]
     assert np.array_equal(plan.frequencies(), frequencies)
+
+
+def _groups_in_python(t_span: float, n_points: int, period_min: float, period_max: float,
+                      oversample: float, max_duration: float) -> dict[str, list]:
+    """The layout of `plan_ffa` written as a plain Python loop over the groups (as it was
+    before it was compiled), from the same durations."""
+    f, f_max = 1.0 / period_max, 1.0 / period_min
+    out: dict[str, list] = {k: [] for k in ("f0", "step", "n_bins", "log2_rows", "n_trials",
+                                             "widths", "width_counts")}
+    while f <= f_max:
+        period = 1.0 / f
+        low, high = duration_range(period, max_duration)
+        reference = min(float(sun_like_duration(period)), 2.0 * low)
+        n_bins = max(4, int(round(oversample * period / reference)))
+        bin_width = period / n_bins
+        w_low = max(1, int(round(low / bin_width)))
+        w_high = max(w_low, int(round(high / bin_width)))
+        widths = range(w_low, min(w_high, n_bins - 1) + 1)
+        log2_rows = min(max(round(math.log2(max(n_points, 1) / n_bins)), 2), 12)
+        rows = 1 << log2_rows
+        step = 1.0 / ((rows - 1) * n_bins * (t_span / rows))
+        for key, value in (("f0", f), ("step", step), ("n_bins", n_bins),
+                           ("log2_rows", log2_rows),
+                           ("n_trials", min(rows, math.floor((f_max - f) / step) + 1)),
+                           ("width_counts", len(widths))):
+            out[key].append(value)
+        out["widths"].extend(widths)
+        f += rows * step
+    return out
+
+
+def test_compiled_plan_is_the_python_loops_to_the_bit():
+    """`plan_ffa` lays its groups out in compiled code; every number of every group is the
+    one the same loop in Python (Python's rounding and integer arithmetic) gives, over
+    random baselines, cadence counts, period ranges, oversampling and duration caps."""
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        baseline = float(rng.uniform(3.0, 1600.0))
+        n_points = int(rng.integers(60, 70_000))
+        period_min = float(rng.uniform(0.5, 1.5))
+        period_max = float(rng.uniform(2.0, max(2.5, baseline / 2)))
+        oversample = float(rng.choice([2.0, 3.0, 5.0]))
+        max_duration = float(rng.choice([DURATION_MAX_D, 0.25, 0.15]))
+        plan = plan_ffa(0.0, baseline, n_points, period_min, period_max, oversample,
+                        max_duration)
+        expected = _groups_in_python(plan.baseline, n_points, period_min, period_max,
+                                     oversample, max_duration)
+        assert plan.f0.tolist() == expected["f0"]
+        assert plan.step.tolist() == expected["step"]
+        assert plan.n_bins.tolist() == expected["n_bins"]
+        assert plan.log2_rows.tolist() == expected["log2_rows"]
+        assert plan.n_trials.tolist() == expected["n_trials"]
+        assert plan.widths.tolist() == expected["widths"]
+        assert np.diff(plan.width_offset).tolist() == expected["width_counts"]

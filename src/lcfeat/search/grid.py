@@ -46,7 +46,8 @@ MIN_TRANSITS = 3
 
 @njit(cache=True, nogil=True)
 def _sun_like_duration(period: float) -> float:
-    """`sun_like_duration` of one period, compiled (the same libm functions as numpy's)."""
+    """`sun_like_duration` of one period, compiled (within one unit in the last place of the
+    same formula in Python: a few periods in 10,000 differ there)."""
     period_s = period * DAY_S
     semi_major = (G_SI * M_SUN_KG * period_s**2 / (4.0 * math.pi**2)) ** (1.0 / 3.0)
     return period_s / math.pi * math.asin(min(R_SUN_M / semi_major, 1.0)) / DAY_S
@@ -223,7 +224,8 @@ def _plan_groups(f: float, f_max: float, span: float, n_points: int, oversample:
     """`plan_ffa`'s groups from frequency `f` up to `f_max` (cycles per day) over a baseline
     of `span` days: each group's base frequency, step, bins, log2 of its rows, number of
     trials, and its box widths (all groups' in a row, with the count of each group's),
-    compiled (about 400 groups: a loop in Python took a few milliseconds per search)."""
+    compiled (about 400 groups for a 17-quarter light curve: 1.6 ms per plan in Python, 0.1
+    ms compiled)."""
     # Empty typed lists (numba types a list by its first element or a comprehension).
     f0s = [0.0 for _ in range(0)]
     steps = [0.0 for _ in range(0)]

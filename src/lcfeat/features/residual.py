@@ -29,8 +29,8 @@ DOMAIN = "residual"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
 FLUX = (
     "the cleaned flux divided by its wotan biweight trend (window 1 d; computed every 1/24 "
-    "of the window and interpolated between, within 0.02 sigma rms of the trend at every "
-    "cadence)"
+    "of the window and interpolated between, about 0.02 sigma rms from the trend computed "
+    "at every cadence)"
 )
 FEATURES = declare(
     DOMAIN,

@@ -16,6 +16,7 @@ from lcfeat.features.prepared import Prepared
 from lcfeat.features.registry import EXTRA_NAMES, compute_domain, names_in
 from lcfeat.features.transit import candidate_features
 from lcfeat.lightcurve import LightCurve
+from lcfeat.search import transits
 from lcfeat.search.transits import search_transits
 from lcfeat.study import injection
 
@@ -182,6 +183,26 @@ def test_planets_of_a_flaring_star_are_recovered(flare_star):
     for outcome in injection.run_injections(flare_star, grid):
         assert 11.0 < outcome.expected_snr < 17.0
         assert outcome.recovered, outcome
+
+
+def test_flares_that_redden_the_residual_call_for_a_new_detrending(flare_star, monkeypatch):
+    """GJ 1243's flares hide in its raw flux (its spots fill the point-to-point scatter) and
+    show in the detrended flux, where they made the 45-hour residual red and the detrending
+    choose a shorter window: the flux is detrended again without them (its 3.06-d injected
+    planet was lost without that)."""
+    calls = []
+    real_detrend = transits.detrend_for_search
+
+    def counted(time, flux):
+        calls.append(time.size)
+        return real_detrend(time, flux)
+
+    monkeypatch.setattr(transits, "detrend_for_search", counted)
+    monkeypatch.setattr(transits, "LIFTING_FLARE_SIGMA", np.inf)  # the reddening alone
+    prepared = Prepared(flare_star)
+    transits.search_transits(prepared.time, prepared.flux)
+    assert len(calls) >= 2
+    assert calls[1] < calls[0]  # without the flares
 
 
 @pytest.mark.parametrize(("depth", "plausible"), [(0.01, 0.0), (0.001, 1.0)])

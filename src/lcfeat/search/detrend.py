@@ -24,7 +24,8 @@ gaps makes dips); on a light curve of a few days the trim shrinks with the basel
 Bright excursions (`flare_mask`) are found in the detrended flux and cut before the search
 of every star; a star whose excursions are flares (`has_flares`: events of several cadences,
 not lone glitches) has them cut before it is detrended (`search.transits`), or, when they
-show only in the detrended flux, is detrended again without them.
+show only in the detrended flux and made it choose a shorter window (or one is huge), is
+detrended again without them.
 """
 
 from __future__ import annotations

@@ -94,3 +94,20 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'features.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def detrend_calls(monkeypatch) -> list[int]:
+    """The number of cadences of every light curve the transit search detrends
+    (`search.transits.detrend_for_search`), one entry per call, in order."""
+    from lcfeat.search import transits
+
+    calls: list[int] = []
+    real_detrend = transits.detrend_for_search
+
+    def counted(time, flux):
+        calls.append(time.size)
+        return real_detrend(time, flux)
+
+    monkeypatch.setattr(transits, "detrend_for_search", counted)
+    return calls

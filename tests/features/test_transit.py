@@ -185,19 +185,13 @@ def test_planets_of_a_flaring_star_are_recovered(flare_star):
         assert outcome.recovered, outcome
 
 
-def test_flares_that_redden_the_residual_call_for_a_new_detrending(flare_star, monkeypatch):
+def test_flares_that_redden_the_residual_call_for_a_new_detrending(
+        flare_star, monkeypatch, detrend_calls):
     """GJ 1243's flares hide in its raw flux (its spots fill the point-to-point scatter) and
     show in the detrended flux, where they made the 45-hour residual red and the detrending
     choose a shorter window: the flux is detrended again without them (its 3.06-d injected
     planet was lost without that)."""
-    calls = []
-    real_detrend = transits.detrend_for_search
-
-    def counted(time, flux):
-        calls.append(time.size)
-        return real_detrend(time, flux)
-
-    monkeypatch.setattr(transits, "detrend_for_search", counted)
+    calls = detrend_calls
     monkeypatch.setattr(transits, "LIFTING_FLARE_SIGMA", np.inf)  # the reddening alone
     prepared = Prepared(flare_star)
     transits.search_transits(prepared.time, prepared.flux)

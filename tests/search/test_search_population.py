@@ -158,7 +158,7 @@ def test_a_rotation_left_by_the_detrending_is_fitted_out_and_the_planet_found(te
 
 
 def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_shows(
-        templates, monkeypatch):
+        templates, monkeypatch, detrend_calls):
     """A flaring star of the population bench (`make_star("flaring", 36, 1)`: 2.2 flares a
     day, an eighth of its cadences flagged as flares at first; a planet of 0.512 d, one-hour
     transits, box SNR 14.9). Its flares bias the trend and the prewhitening so much that,
@@ -166,14 +166,7 @@ def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_
     below zero, and the flux had to be detrended twice more. Cut from the raw flux first, the
     flux is detrended once and the planet is found."""
     star = pop.make_star("flaring", 36, 1, templates)
-    calls = []
-    real_detrend = transits.detrend_for_search
-
-    def counted(time, flux):
-        calls.append(time.size)
-        return real_detrend(time, flux)
-
-    monkeypatch.setattr(transits, "detrend_for_search", counted)
+    calls = detrend_calls
     found = search_transits(star.light_curve.time, star.light_curve.flux)
     assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch), (
         found.candidate, star.signal)
@@ -188,21 +181,14 @@ def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_
 
 
 def test_spot_residuals_that_pass_for_flares_do_not_call_for_a_new_detrending(
-        templates, monkeypatch):
+        templates, monkeypatch, detrend_calls):
     """A strongly spotted star of the population bench (`make_star("spotted", 41, 1)`: spots
     of 2.7% at 7 d, no flares). What its 0.3-day detrending leaves of the spots has bright
     bumps that pass for flares (over a thousand cadences flagged), but without them its
     45-hour residual is as red as with them: the spots chose the window, so the flux is
     detrended once, not three times (0.45 s of its 0.70 s search)."""
     star = pop.make_star("spotted", 41, 1, templates)
-    calls = []
-    real_detrend = transits.detrend_for_search
-
-    def counted(time, flux):
-        calls.append(time.size)
-        return real_detrend(time, flux)
-
-    monkeypatch.setattr(transits, "detrend_for_search", counted)
+    calls = detrend_calls
     found = search_transits(star.light_curve.time, star.light_curve.flux)
     first = found.detrended
     flaring, flagged = detrend.flares(first.y, robust_sigma(first.y))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lcfeat.lightcurve import read_light_curve
-from lcfeat.search.core import median_cadence
+from lcfeat.lightcurve.robust import median_cadence
 from lcfeat.search.transits import search_transits
 from tests.conftest import quarter_files
 
@@ -13,8 +13,8 @@ from tests.conftest import quarter_files
 def test_the_median_cadence_skips_zero_steps():
     time = np.repeat(np.arange(10) * 0.0204, 2)  # every cadence twice
     assert median_cadence(time) == np.float64(0.0204)
-    assert median_cadence(np.full(5, 3.0)) == 1.0
-    assert median_cadence(np.array([1.0])) == 1.0
+    assert np.isnan(median_cadence(np.full(5, 3.0)))
+    assert median_cadence(np.array([1.0]), default=1.0) == 1.0
 
 
 def test_a_light_curve_with_every_time_stamp_twice_is_searched():

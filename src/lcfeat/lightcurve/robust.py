@@ -49,12 +49,13 @@ def median_in_place(values: np.ndarray) -> float:
     return float(np.mean(values[half - 1:half + 1]))
 
 
-def median_cadence(time: np.ndarray) -> float:
+def median_cadence(time: np.ndarray, default: float = float("nan")) -> float:
     """The median time (days) between consecutive cadences: the cadence, whatever the holes
-    left by masked cadences. NaN with fewer than two cadences."""
-    if time.size < 2:
-        return float("nan")
-    return median_in_place(np.diff(time))
+    left by masked cadences. Only positive steps count (repeated time stamps must not make it
+    zero: it divides durations); `default` when there is none."""
+    steps = np.diff(time)
+    steps = steps[steps > 0]
+    return median_in_place(steps) if steps.size else default
 
 
 def cadences_in(duration: float, cadence: float, minimum: int = 1) -> int:

@@ -29,7 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc, fdtrc
 
-from lcfeat.lightcurve.robust import median, median_in_place, robust_sigma, running_median
+from lcfeat.lightcurve.robust import (
+    median,
+    median_cadence,
+    robust_sigma,
+    running_median,
+)
 from lcfeat.search.bls import bls_binned
 from lcfeat.search.epochs import SingleTransits, fractional_part
 from lcfeat.search.ffa import Periodogram, ffa_periodogram
@@ -440,14 +445,6 @@ def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate) -> float:
     return (before - after) / box
 
 
-def median_cadence(time: np.ndarray) -> float:
-    """The median time step between cadences, over positive steps only: repeated time stamps
-    must not make it zero (it divides durations). 1.0 when there is no positive step."""
-    steps = np.diff(time)
-    steps = steps[steps > 0]
-    return median_in_place(steps) if steps.size else 1.0
-
-
 def search_periodic(
     time: np.ndarray,
     y: np.ndarray,
@@ -467,7 +464,7 @@ def search_periodic(
     if sigma is None:
         sigma = robust_sigma(y)
     first: PeriodicSearch | None = None
-    cadence = median_cadence(time)
+    cadence = median_cadence(time, default=1.0)
     cut: list[float] = []
     for _ in range(MAX_CUT_EVENTS + 1):
         result = search_detrended(time, y, sigma=sigma, max_duration=max_duration,

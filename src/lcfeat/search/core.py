@@ -29,12 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtrc, fdtrc
 
-from lcfeat.lightcurve.robust import (
-    median,
-    median_cadence,
-    robust_sigma,
-    running_median,
-)
+from lcfeat.lightcurve.robust import median, median_cadence, robust_sigma, running_median
 from lcfeat.search.bls import bls_binned
 from lcfeat.search.epochs import SingleTransits, fractional_part
 from lcfeat.search.ffa import Periodogram, ffa_periodogram

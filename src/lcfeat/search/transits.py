@@ -275,11 +275,11 @@ def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, si
     """The search's flux: bright excursions (`flare_mask`) cut, and when they bias the
     trend (a flare above LIFTING_FLARE_SIGMA can lift it into a false dip a window wide; many
     small ones pass for red noise and shorten the window: `_reddened_by`) the flux detrended
-    again without them, the choice of
-    detrending made anew, up to FLARE_PASSES times on a star with flares (`has_flares`; never
-    on one without: lone bright cadences do not move a biweight trend) while flares remain (a
-    star whose flares cover a tenth of its light curve biases its first trend and its
-    prewhitening so much that the flares found in it are not yet all of them). A star whose
+    again without them, the choice of detrending made anew, up to FLARE_PASSES times on a
+    star with flares (`has_flares`; never on one without: lone bright cadences do not move a
+    biweight trend) while flares remain (a star whose flares cover a tenth of its light curve
+    biases its first trend and its prewhitening so much that the flares found in it are not
+    yet all of them). A star whose
     flares were cut from its raw flux (`raw_wakes` not None) is not detrended again: what
     remains bright is cut. Big flares' wakes (`flare_wakes`, those of the raw flux
     included) are left out of the search, not of the detrending: holes in it shifted

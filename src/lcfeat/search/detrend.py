@@ -171,6 +171,12 @@ def search_trend(time: np.ndarray, flux: np.ndarray, window: float = TREND_WINDO
     return biweight_trend(time, flux, window, trend_stride(window, cadence))
 
 
+def red_noise_bin(cadence: float) -> int:
+    """RED_NOISE_BIN_D in cadences of `cadence` days (at least 2): the `n_bin` of
+    `red_noise_ratio` for a light curve of that cadence."""
+    return cadences_in(RED_NOISE_BIN_D, cadence, 2)
+
+
 def red_noise_ratio(y: np.ndarray, n_bin: int = RED_NOISE_BIN) -> float:
     """Robust scatter of n_bin-cadence means x sqrt(n_bin) over the white noise: 1 for
     white noise, larger when correlated (red) noise survives the detrending. The white noise
@@ -438,8 +444,7 @@ class _Sampling:
 
     @property
     def red_noise_bin(self) -> int:
-        """RED_NOISE_BIN_D in cadences."""
-        return cadences_in(RED_NOISE_BIN_D, self.cadence, 2)
+        return red_noise_bin(self.cadence)
 
 
 def _biweight_detrended(time: np.ndarray, flux: np.ndarray, window: float,

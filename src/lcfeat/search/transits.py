@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcfeat.lightcurve.robust import (
-    cadences_in,
     finite_cadences,
     median_cadence,
     point_to_point_sigma,
@@ -48,11 +47,11 @@ from lcfeat.search.core import (
     sinusoid_to_box,
 )
 from lcfeat.search.detrend import (
-    RED_NOISE_BIN_D,
     Detrended,
     detrend_for_search,
     flare_wakes,
     flares,
+    red_noise_bin,
     red_noise_ratio,
     variability_model,
 )
@@ -265,7 +264,7 @@ def _reddened_by(detrended: Detrended, flare_times: np.ndarray, cadence: float) 
     if long is None:
         return False
     kept = ~np.isin(long.time, flare_times)
-    without = red_noise_ratio(long.y[kept], cadences_in(RED_NOISE_BIN_D, cadence, 2))
+    without = red_noise_ratio(long.y[kept], red_noise_bin(cadence))
     return without < (1.0 - FLARE_RED_NOISE_DROP) * long.red_noise
 
 

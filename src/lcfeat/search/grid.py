@@ -74,7 +74,12 @@ def duration_range(period: float, max_duration: float = DURATION_MAX_D) -> tuple
 
 @njit(cache=True, nogil=True)
 def _duration_range(period: float, max_duration: float) -> tuple[float, float]:
-    central = _sun_like_duration(period)
+    return _duration_range_of(_sun_like_duration(period), max_duration)
+
+
+@njit(cache=True, nogil=True)
+def _duration_range_of(central: float, max_duration: float) -> tuple[float, float]:
+    """`duration_range` from the Sun-like duration `central` of the period."""
     cap = min(DURATION_MAX_D, max_duration)
     high = max(min(cap, DURATION_FRACTIONS[1] * central), DURATION_MIN_D)
     low = min(max(DURATION_MIN_D, DURATION_FRACTIONS[0] * central), high)
@@ -236,10 +241,11 @@ def _plan_groups(f: float, f_max: float, span: float, n_points: int, oversample:
     width_counts = [0 for _ in range(0)]
     while f <= f_max:
         period = 1.0 / f
-        low, high = _duration_range(period, max_duration)
+        central = _sun_like_duration(period)
+        low, high = _duration_range_of(central, max_duration)
         # The bin is a third of the Sun-like duration (oversample 3), or finer when the
         # duration cap keeps every trial shorter than half of it.
-        reference = min(_sun_like_duration(period), 2.0 * low)
+        reference = min(central, 2.0 * low)
         n_bins = max(4, int(round(oversample * period / reference)))
         bin_width = period / n_bins
         w_low = max(1, int(round(low / bin_width)))

@@ -27,7 +27,6 @@ from lcfeat.search.core import (
     is_box,
     search_detrended,
     sinusoid_to_box,
-    whitened_snr,
 )
 from lcfeat.search.detrend import (
     BIG_FLARE_WAKE_D,
@@ -272,13 +271,12 @@ def test_depth_consistency_holds_thousands_of_transits_in_heavy_tailed_noise():
     assert depth_chi2_pvalue(single, dips, cadence) < DEPTH_CHI2_PVALUE
 
 
-def test_whitened_snr_is_the_snr_for_white_noise():
+def test_block_noise_of_white_noise_is_sigma_over_root_n():
     """Block means of white noise scatter as sigma / sqrt(n): the ratio is 1 within the
     robust scatter's sampling error over ~700 blocks (~5%); 10% stated."""
     t, y = _white_with_dips([1e-3] * 30)
-    result = search_detrended(t, y)
-    cand = result.candidate
-    assert whitened_snr(cand, y, robust_sigma(y), 0.020434) == pytest.approx(cand.snr, rel=0.1)
+    n = 6
+    assert block_noise(y, n) == pytest.approx(robust_sigma(y) / np.sqrt(n), rel=0.1)
 
 
 def test_a_spotted_star_is_detrended_once_by_its_own_noise():

@@ -137,20 +137,6 @@ class SearchResult:
     refined: tuple[Candidate, ...] = ()
 
 
-def whitened_snr(cand: Candidate, y: np.ndarray, sigma: float, cadence: float) -> float:
-    """The candidate's SNR with the white per-cadence noise replaced by the noise of flux
-    means over its duration (`block_noise`, red noise included): the scale on which
-    candidates found on differently detrended flux are compared (as Kepler's TPS whitens)."""
-    n_duration = max(1, int(round(cand.duration / cadence)))
-    noise = block_noise(y, n_duration)
-    if not (np.isfinite(noise) and noise > 0):
-        return cand.snr
-    return float(cand.snr * sigma / np.sqrt(n_duration) / noise)
-
-
-
-
-
 def signal_detection_efficiency(power: np.ndarray, trial: int | None = None) -> float:
     """(peak - mean) / standard deviation of the spectrum, the peak being the highest power
     or that of `trial`; 0 for a flat spectrum."""

@@ -92,6 +92,10 @@ LOST_SNR = 7.0
 #: Kepler's transiting planet search threshold on the multiple event statistic (Jenkins et
 #: al. 2010): a signal below it against its star's CDPP is not expected to be detected.
 KEPLER_MES_THRESHOLD = 7.1
+#: lightkurve's default Savitzky-Golay window for `estimate_cdpp`, 101 cadences, is 2.06 days
+#: at Kepler's long cadence but 3.4 hours at TESS's 2 minutes, where it would take the star's
+#: variability on transit time scales out of the CDPP: the window is these days, in cadences.
+CDPP_SAVGOL_D = 101 * pop.CADENCE_D
 #: Candidate detection thresholds, and the false-alarm rate a suggested one must keep.
 SDE_THRESHOLDS = (7.0, 8.0, 9.0, 10.0, 12.0, 15.0, 20.0, 30.0)
 SNR_THRESHOLDS = (7.1, 8.0, 9.0, 10.0, 12.0, 15.0, 20.0, 30.0)
@@ -226,16 +230,19 @@ def cdpp_snr(lc: LightCurve, signal: pop.Signal) -> float:
     """The signal's box SNR (`population.box_snr`: depth x sqrt(cadences in transit /
     cadences per duration) / noise at the duration) with that noise taken as the star's CDPP
     at the signal's duration: lightkurve's `estimate_cdpp` (Gilliland et al. 2011's sgCDPP
-    proxy: a 2-day Savitzky-Golay detrending, 5-sigma outliers cut, the scatter of running
-    means over the duration; lightkurve's proxy of Kepler's CDPP) of the light curve as
-    delivered. The star's own variability on the transit's time scale counts as noise there,
-    as in Kepler's expected MES; the box SNR of the population counts only the noise series."""
+    proxy: a Savitzky-Golay detrending over CDPP_SAVGOL_D, 5-sigma outliers cut, the scatter
+    of running means over the duration; lightkurve's proxy of Kepler's CDPP) of the light
+    curve as delivered. The star's own variability on the transit's time scale counts as
+    noise there, as in Kepler's expected MES; the box SNR of the population counts only the
+    noise series."""
     import lightkurve  # the worker imported it already, reading the templates
     from astropy import units
 
-    n_duration = max(1, int(round(signal.duration / median_cadence(lc.time))))
+    cadence = median_cadence(lc.time)
+    n_duration = max(1, int(round(signal.duration / cadence)))
+    window = 2 * int(round((CDPP_SAVGOL_D / cadence - 1.0) / 2.0)) + 1
     measured = lightkurve.LightCurve(time=lc.time, flux=lc.flux).estimate_cdpp(
-        transit_duration=n_duration)
+        transit_duration=n_duration, savgol_window=window)
     cdpp = float(units.Quantity(measured).to_value(units.dimensionless_unscaled))  # ppm
     n_in = int(np.count_nonzero(signal.in_box(lc.time)))
     return signal.depth * math.sqrt(n_in / n_duration) / cdpp

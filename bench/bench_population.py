@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_population.py [--stars-per-kind 48] [--workers 2] [--seed 1]
         [--kinds quiet,spotted,...] [--astropy-trials 256] [--quick] [--csv PATH]
+        [--without spots,flares]
 
 The population (bench/population.py: real KOI-3278 time stamps, real noise, eight kinds of
 star, batman planets at box SNR 7-30 in 2/3 of them) is generated star by star inside the
@@ -42,6 +43,10 @@ worker processes, deterministically from (seed, kind, index). Each worker runs o
    optimistic ceiling for wotan + a box search, printed beside lcfeat's completeness (on
    spotted and flaring stars the ceiling itself stays well below the 90% goal: the star's
    own variability on the transit's time scale buries the signal for it too).
+
+`--without spots` (or `flares`) draws every Kepler star's spots (flares) as usual but leaves
+them out of its flux, every other draw the same: what each component costs is measured on the
+same stars and planets.
 
 Ratios are astropy CPU seconds for the full grid over lcfeat CPU seconds for all 63 features,
 measured on the same star in the same process, so that a busy machine affects both. The speed
@@ -281,11 +286,11 @@ def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
     return depth / (sigma * math.sqrt(1.0 / n_in + 1.0 / n_out))
 
 
-def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: int
-             ) -> dict[str, object]:
+def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: int,
+             without: frozenset[str] = frozenset()) -> dict[str, object]:
     """Generate one star, run all features on it, time astropy on its grid: one CSV row."""
     try:
-        star = pop.make_star(kind, index, seed)
+        star = pop.make_star(kind, index, seed, without=without)
         record = pop.summary(star)
         record["generation_s"] = star.seconds
         lc = star.light_curve
@@ -667,7 +672,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="2 stars per kind, 64 astropy periods: a smoke test")
     parser.add_argument("--csv", type=Path, default=None, help="write per-star results here")
+    parser.add_argument("--without", default="",
+                        help=f"comma-separated components left out of every star, of: "
+                             f"{', '.join(pop.COMPONENTS)} (drawn as usual: the rest of each "
+                             f"star is the same; what they cost the search)")
     args = parser.parse_args(argv)
+    without = frozenset(c.strip() for c in args.without.split(",") if c.strip())
+    if not without <= set(pop.COMPONENTS):
+        parser.error(f"unknown components {sorted(without - set(pop.COMPONENTS))}; choose "
+                     f"from {', '.join(pop.COMPONENTS)}")
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = set(kinds) - set(pop.KINDS)
     if unknown:
@@ -679,8 +692,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"start: {load()} on {os.cpu_count()} CPUs; {args.workers} worker process(es), one "
           f"thread each; seed {args.seed}, {args.stars_per_kind} stars per kind, kinds "
-          f"{', '.join(kinds)}")
-    tasks = [(kind, index, args.seed, args.astropy_trials, args.trials_per_call)
+          f"{', '.join(kinds)}" + (f"; without {', '.join(sorted(without))}" if without else ""))
+    tasks = [(kind, index, args.seed, args.astropy_trials, args.trials_per_call, without)
              for index in range(args.stars_per_kind) for kind in kinds]
     step = max(1, len(tasks) // 10)
 

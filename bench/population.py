@@ -221,6 +221,8 @@ DAY_S = 86400.0
 #: Recovery (lcfeat's injection convention): period within 0.5% of P, P/2 or 2P, epoch
 #: within one duration (modulo the shorter period).
 PERIOD_TOLERANCE = 0.005
+#: Components of a star that `make_star` can leave out (`without`).
+COMPONENTS = ("spots", "flares")
 ALIASES = (1.0, 0.5, 2.0)
 
 #: Davenport (2014, ApJ 797, 122) flare template: rise polynomial (-1 <= t/t_half <= 0) and
@@ -840,11 +842,17 @@ def normalised_by_quarter(flux: np.ndarray, quarter: np.ndarray) -> np.ndarray:
     return flux / quarter_medians(flux, quarter)
 
 
-def make_star(kind: str, index: int, seed: int, templates: Templates | None = None
-              ) -> SyntheticStar:
-    """Star `index` of `kind` for `seed` (module documentation for every range)."""
+def make_star(kind: str, index: int, seed: int, templates: Templates | None = None,
+              without: frozenset[str] = frozenset()) -> SyntheticStar:
+    """Star `index` of `kind` for `seed` (module documentation for every range). The
+    COMPONENTS named in `without` are drawn as usual but left out of the flux: the rest of
+    the star (its noise, its planet) is the same to the bit, so that what each component
+    costs a search can be measured."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    if not without <= set(COMPONENTS):
+        raise ValueError(f"unknown components {sorted(without - set(COMPONENTS))}: of "
+                         f"{', '.join(COMPONENTS)}")
     if kind in TESS_KINDS:  # their own material, whatever Kepler `templates` are given
         return make_tess_star(kind, index, seed)
     started = clock.perf_counter()
@@ -867,13 +875,15 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
         }.get(kind, ((2.0, 30.0), (2e-4, 2e-3)))
         spots, spot_params = spot_modulation(
             rng, time, log_uniform(rng, *rotation), log_uniform(rng, *amplitude))
-        stellar *= spots
         params.update(spot_params)
-        own.append(spot_params["rotation_d"])
+        if "spots" not in without:
+            stellar *= spots
+            own.append(spot_params["rotation_d"])
     if kind == "flaring":
         flares, flare_params = flare_signal(rng, time, log_uniform(rng, 0.3, 3.0))
-        stellar *= 1.0 + flares
         params.update(flare_params)
+        if "flares" not in without:
+            stellar *= 1.0 + flares
     if kind == "giant":
         tau, rms = log_uniform(rng, 0.1, 2.0), log_uniform(rng, 100e-6, 500e-6)
         numax = log_uniform(rng, 30.0, 250.0)

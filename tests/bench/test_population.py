@@ -167,6 +167,29 @@ def test_stars_without_variability_have_none(templates):
         assert pop.make_star(kind, 0, 1).variability is None
 
 
+def test_a_component_left_out_is_absent_and_the_rest_of_the_star_the_same(templates):
+    index = next(i for i in range(20) if pop.make_star("flaring", i, 1).signal is not None)
+    full = pop.make_star("flaring", index, 1)
+    no_spots = pop.make_star("flaring", index, 1, without=frozenset({"spots"}))
+    bare = pop.make_star("flaring", index, 1, without=frozenset({"spots", "flares"}))
+    assert full.signal == no_spots.signal == bare.signal
+    assert full.noise_ppm == no_spots.noise_ppm == bare.noise_ppm
+    quarter = full.light_curve.quarter
+    for q in np.unique(quarter):
+        sel = quarter == q
+        # Nothing left: the variability is the quarter's normalisation alone.
+        assert np.ptp(bare.variability[sel]) == 0.0
+        # Flares only brighten, from a flat level most cadences keep; spots vary everywhere.
+        flares = no_spots.variability[sel] / bare.variability[sel]
+        assert np.mean(flares == flares.min()) > 0.5
+        assert flares.max() > 1.001 * flares.min()
+        spots_and_flares = full.variability[sel] / bare.variability[sel]
+        assert np.mean(spots_and_flares == spots_and_flares.min()) < 0.01
+        assert np.percentile(spots_and_flares, 1) < (1 - 2e-4) * np.median(spots_and_flares)
+    with pytest.raises(ValueError, match="unknown components"):
+        pop.make_star("flaring", index, 1, without=frozenset({"faculae"}))
+
+
 def test_davenport_template_peaks_at_one_with_unit_fwhm():
     phase = np.linspace(-1.0, 5.0, 60001)
     shape = pop.davenport_flare(phase)

@@ -847,7 +847,7 @@ def make_star(kind: str, index: int, seed: int, templates: Templates | None = No
     """Star `index` of `kind` for `seed` (module documentation for every range). The
     COMPONENTS named in `without` are drawn as usual but left out of the flux: the rest of
     the star (its noise, its planet) is the same to the bit, so that what each component
-    costs a search can be measured."""
+    costs a search can be measured (Kepler kinds: a TESS star is always made whole)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
     if not without <= set(COMPONENTS):

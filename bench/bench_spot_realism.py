@@ -41,8 +41,10 @@ import population as pop  # noqa: E402
 
 #: The bundled real stars with rotational variability (KIC), all their quarters.
 ACTIVE_STARS = (9726699, 10002792, 3342467)
-#: Durations of the red-noise ratio, in Kepler long cadences (1.5, 3 and 6 h).
+#: Durations of the red-noise ratio, in Kepler long cadences (1.5, 3 and 6 h) ...
 DURATION_CADENCES = (3, 6, 12)
+#: ... of which this one is summarised.
+SUMMARY_CADENCES = 6
 ROTATION_RANGE_D = (0.1, 15.0)
 #: The amplitude is measured over a running median of this many rotations (drifts left out).
 SLOW_TREND_ROTATIONS = 3.0
@@ -85,6 +87,10 @@ def semi_amplitude_of(flux: np.ndarray, rotation: float) -> float:
     return 0.5 * float(high - low)
 
 
+def shown(values: Sequence[float]) -> str:
+    return " ".join(f"{v:6.2f}" for v in values)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8, help="model stars per real quarter")
@@ -112,17 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model.append(red_noise_ratios(time, spots + rng.normal(0.0, sigma, time.size),
                                               sigma))
             median, top = np.median(model, axis=0), np.max(model, axis=0)
-            rows.append((kepler_id, rotation, real, median))
-
-            def show(values: Sequence[float]) -> str:
-                return " ".join(f"{v:6.2f}" for v in values)
+            rows.append((rotation, real, median))
             print(f"{kepler_id:>9} {int(lc.quarter[0]):>3} {rotation:8.2f}d {100 * amplitude:8.2f}%"
-                  f" {1e6 * sigma:8.0f}   {show(real):<20} {show(median):<20} {show(top):<20}")
-    fast = [r for r in rows if r[1] < 2.0]
-    middle = DURATION_CADENCES.index(6)
+                  f" {1e6 * sigma:8.0f}   {shown(real):<20} {shown(median):<20} {shown(top):<20}")
+    fast = [r for r in rows if r[0] < 2.0]
+    at = DURATION_CADENCES.index(SUMMARY_CADENCES)
     for label, group in (("rotation < 2 d", fast), ("all", rows)):
         if group:
-            ratio = [r[2][middle] / r[3][middle] for r in group]
+            ratio = [real[at] / model[at] for _, real, model in group]
             print(f"{label}: real R / model median R at 3 h: mean {np.mean(ratio):.2f}, "
                   f"range {min(ratio):.2f}-{max(ratio):.2f} over {len(group)} quarters")
     return 0

@@ -240,17 +240,21 @@ def cdpp_snr(lc: LightCurve, signal: pop.Signal) -> float:
     curve as delivered. The star's own variability on the transit's time scale counts as
     noise there, as in Kepler's expected MES; the box SNR of the population counts only the
     noise series."""
+    n_duration = max(1, int(round(signal.duration / median_cadence(lc.time))))
+    n_in = int(np.count_nonzero(signal.in_box(lc.time)))
+    return signal.depth * math.sqrt(n_in / n_duration) / cdpp(lc.time, lc.flux, n_duration)
+
+
+def cdpp(time: np.ndarray, flux: np.ndarray, n_duration: int) -> float:
+    """The CDPP (relative flux) of a light curve over `n_duration` cadences: lightkurve's
+    `estimate_cdpp` with a Savitzky-Golay window of CDPP_SAVGOL_D in its own cadences."""
     import lightkurve  # the worker imported it already, reading the templates
     from astropy import units
 
-    cadence = median_cadence(lc.time)
-    n_duration = max(1, int(round(signal.duration / cadence)))
-    window = 2 * int(round((CDPP_SAVGOL_D / cadence - 1.0) / 2.0)) + 1
-    measured = lightkurve.LightCurve(time=lc.time, flux=lc.flux).estimate_cdpp(
-        transit_duration=n_duration, savgol_window=window)
-    cdpp = float(units.Quantity(measured).to_value(units.dimensionless_unscaled))  # ppm
-    n_in = int(np.count_nonzero(signal.in_box(lc.time)))
-    return signal.depth * math.sqrt(n_in / n_duration) / cdpp
+    window = 2 * int(round((CDPP_SAVGOL_D / median_cadence(time) - 1.0) / 2.0)) + 1
+    measured = lightkurve.LightCurve(time=time, flux=flux).estimate_cdpp(
+        transit_duration=n_duration, savgol_window=window)  # in ppm
+    return float(units.Quantity(measured).to_value(units.dimensionless_unscaled))
 
 
 def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:

@@ -11,8 +11,9 @@ flare star rotating in 0.59 d; KIC 10002792, a spotted fast rotator; KOI-3278, 1
   of the flux over its running median of three rotations: KIC 10002792's Q2 holds jumps and
   drifts of 5-10% that are not its spots);
 - the red-noise ratio R at 1.5, 3 and 6 h: lightkurve's `estimate_cdpp` (its proxy of Kepler's
-  CDPP, which counts the star's own variability on that time scale as noise) over the white
-  noise at that duration, point-to-point sigma / sqrt(cadences). A transit at box SNR S against
+  CDPP, which counts the star's own variability on that time scale as noise; as the
+  population bench computes it, `bench_population.cdpp`) over the white noise at that
+  duration, lcfeat's point-to-point sigma / sqrt(cadences). A transit at box SNR S against
   the white noise has an SNR of about S / R against the CDPP.
 
 It then makes stars with the population's spot model (`population.spot_modulation`) at the
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import population as pop  # noqa: E402
+from bench_population import cdpp  # noqa: E402
 
 #: The bundled real stars with rotational variability (KIC), all their quarters.
 ACTIVE_STARS = (9726699, 10002792, 3342467)
@@ -48,25 +50,14 @@ SUMMARY_CADENCES = 6
 ROTATION_RANGE_D = (0.1, 15.0)
 #: The amplitude is measured over a running median of this many rotations (drifts left out).
 SLOW_TREND_ROTATIONS = 3.0
-#: lightkurve's default Savitzky-Golay window for `estimate_cdpp` (101 cadences, 2 days).
-SAVGOL_WINDOW = 101
-
-
-def point_to_point_sigma(flux: np.ndarray) -> float:
-    step = np.diff(flux)
-    return float(1.4826 * np.median(np.abs(step - np.median(step))) / math.sqrt(2.0))
-
-
 def red_noise_ratios(time: np.ndarray, flux: np.ndarray, sigma: float) -> list[float]:
-    import lightkurve
-
-    lc = lightkurve.LightCurve(time=time, flux=flux)
+    """The CDPP of the population bench (`bench_population.cdpp`) over the white noise
+    `sigma` / sqrt(n), at each of DURATION_CADENCES."""
     out = []
     for n in DURATION_CADENCES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cdpp_ppm = lc.estimate_cdpp(transit_duration=n, savgol_window=SAVGOL_WINDOW).value
-        out.append(float(cdpp_ppm * 1e-6 / (sigma / math.sqrt(n))))
+            out.append(cdpp(time, flux, n) / (sigma / math.sqrt(n)))
     return out
 
 
@@ -96,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=8, help="model stars per real quarter")
     args = parser.parse_args(argv)
     from lcfeat.lightcurve.files import read_light_curve
+    from lcfeat.lightcurve.robust import point_to_point_sigma
 
     hours = ", ".join(f"{n * pop.CADENCE_D * 24:.1f} h" for n in DURATION_CADENCES)
     print(f"red-noise ratio R (CDPP / white noise) at {hours}; model: the population's spot "

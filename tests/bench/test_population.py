@@ -364,10 +364,11 @@ def test_the_spot_model_is_as_red_as_a_real_fast_rotator_on_transit_time_scales(
     import bench_spot_realism as realism
 
     from lcfeat.lightcurve.files import read_light_curve
+    from lcfeat.lightcurve.robust import point_to_point_sigma
 
     lc = read_light_curve(pop.quarter_files(9726699))
     time, flux = np.asarray(lc.time, float), np.asarray(lc.flux, float)
-    sigma = realism.point_to_point_sigma(flux)
+    sigma = point_to_point_sigma(flux)
     rotation = realism.rotation_of(time, flux)
     assert rotation == pytest.approx(0.593, rel=0.02)  # GJ 1243's published rotation
     amplitude = realism.semi_amplitude_of(flux, rotation)

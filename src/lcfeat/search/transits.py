@@ -9,12 +9,11 @@ flares (`has_flares`: bright events of several cadences) has them cut from its r
 before it is detrended (a big flare lifts the trend into a false dip; many small ones pass
 for red noise and pull the prewhitening's fits), and only when they show in the detrended
 flux alone, and made it choose a shorter window or are huge, is it detrended again without
-them; it computes one
-periodogram over every trial period, and re-examines its best peaks locally
-(`core.search_periodic`: each refined on the cadences near its transits, then vetted for
-single events and inconsistent depths). The period range follows the
-baseline: any light curve that can hold three transits of a 0.5-day period is searched, in
-one sector or many, across the gaps between and within them.
+them; it computes one periodogram over every trial period, and re-examines its best peaks
+locally (`core.search_periodic`: each refined on the cadences near its transits, then
+vetted for single events and inconsistent depths). The period range follows the baseline:
+any light curve that can hold three transits of a 0.5-day period is searched, in one sector
+or many, across the gaps between and within them.
 
 A light curve sampled faster than every SEARCH_BIN_D / 2 (TESS's 2-minute and 200-second
 cadences) is searched on its flux averaged in SEARCH_BIN_D bins (`bin_for_search`): a transit
@@ -278,11 +277,10 @@ def _without_flares(time: np.ndarray, flux: np.ndarray, detrended: Detrended, si
     star with flares (`has_flares`; never on one without: lone bright cadences do not move a
     biweight trend) while flares remain (a star whose flares cover a tenth of its light curve
     biases its first trend and its prewhitening so much that the flares found in it are not
-    yet all of them). A star whose
-    flares were cut from its raw flux (`raw_wakes` not None) is not detrended again: what
-    remains bright is cut. Big flares' wakes (`flare_wakes`, those of the raw flux
-    included) are left out of the search, not of the detrending: holes in it shifted
-    contact binaries' fits.
+    yet all of them). A star whose flares were cut from its raw flux (`raw_wakes` not None)
+    is not detrended again: what remains bright is cut. Big flares' wakes (`flare_wakes`,
+    those of the raw flux included) are left out of the search, not of the detrending: holes
+    in it shifted contact binaries' fits.
     Returns the detrending, its time and flux, and the flux's robust sigma."""
     t, y = detrended.time, detrended.y
     keep = np.ones(time.size, dtype=bool)

@@ -105,8 +105,10 @@ CDPP_SAVGOL_D = 101 * pop.CADENCE_D
 SDE_THRESHOLDS = (7.0, 8.0, 9.0, 10.0, 12.0, 15.0, 20.0, 30.0)
 SNR_THRESHOLDS = (7.1, 8.0, 9.0, 10.0, 12.0, 15.0, 20.0, 30.0)
 JOINT_THRESHOLDS = ((7.0, 10.0), (8.0, 10.0), (9.0, 12.0), (10.0, 12.0), (12.0, 15.0))
-#: SDE thresholds tried on candidates that passed the search's vetting (extra transit_vetted).
+#: SDE and SNR thresholds tried on candidates that passed the search's vetting (extra
+#: transit_vetted).
 VETTED_SDE_THRESHOLDS = (12.0, 15.0, 20.0, 30.0)
+VETTED_SNR_THRESHOLDS = (8.0, 9.0, 10.0, 12.0)
 #: A suggested threshold keeps false alarms at or below the first of these it can.
 FALSE_ALARM_TARGETS = (0.02, 0.05)
 #: Lengths (days) built into the search's detrending; a found period within 0.5% of one of
@@ -317,9 +319,11 @@ def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: i
             found_sde=values.get("transit_bls_power"),
             found_vetted=values.get("transit_vetted"),
         )
-        # The SDE of a candidate that passed the search's vetting, 0 for one that did not.
-        record["found_sde_vetted"] = (
-            record["found_sde"] if record["found_vetted"] == 1.0 else 0.0)
+        # The SDE and SNR of a candidate that passed the search's vetting, 0 for one that
+        # did not.
+        vetted = record["found_vetted"] == 1.0
+        record["found_sde_vetted"] = record["found_sde"] if vetted else 0.0
+        record["found_snr_vetted"] = record["found_snr"] if vetted else 0.0
         record["recovered"] = bool(star.signal and star.signal.is_recovered(period, epoch))
         record["code_length"] = code_length_hit(period, star.own_periods)
         record["found_own_period"] = bool(
@@ -518,6 +522,8 @@ def candidate_thresholds() -> list[tuple[str, Callable[[dict], bool]]]:
                     lambda r, a=a, b=b: stat(r, "found_sde") >= a and stat(r, "found_snr") >= b))
     for t in VETTED_SDE_THRESHOLDS:
         out.append((f"SDE >= {t:g} & vetted", lambda r, t=t: stat(r, "found_sde_vetted") >= t))
+    for t in VETTED_SNR_THRESHOLDS:
+        out.append((f"SNR >= {t:g} & vetted", lambda r, t=t: stat(r, "found_snr_vetted") >= t))
     return out
 
 
@@ -567,7 +573,8 @@ def threshold_table(records: Sequence[dict], kinds: Sequence[str]) -> None:
         cells = []
         for name, column, thresholds in (("SDE", "found_sde", SDE_THRESHOLDS),
                                          ("SNR", "found_snr", SNR_THRESHOLDS),
-                                         ("vetted SDE", "found_sde_vetted", SDE_THRESHOLDS)):
+                                         ("vetted SDE", "found_sde_vetted", SDE_THRESHOLDS),
+                                         ("vetted SNR", "found_snr_vetted", SNR_THRESHOLDS)):
             clean = [t for t in thresholds if all(stat(r, column) < t for r in quiet_kind)]
             if not clean:
                 cells.append(f"{name}: none up to {thresholds[-1]:g}")

@@ -25,6 +25,7 @@ from lcfeat.search.core import (
     block_noise,
     depth_chi2_pvalue,
     is_box,
+    is_sinusoid,
     search_detrended,
     sinusoid_to_box,
 )
@@ -448,6 +449,46 @@ def test_a_sinusoid_is_told_from_a_box_at_its_trough():
     ratio = sinusoid_to_box(time, y, _candidate(period, 0.5 * period, duty * period))
     assert ratio == pytest.approx(1.0 / box_share, rel=0.02)
     assert ratio > 1.5 * SINUSOID_MAX_RATIO
+
+
+def test_a_box_in_one_trough_of_a_sinusoid_three_times_shorter_is_a_sinusoid():
+    """A red giant's oscillation mode as a sinusoid of 0.2 d, and a box at 0.6 d in one of its
+    troughs (as the search found on the population bench's giants): two harmonics of the box's
+    own period see nothing of it, two of three times its frequency explain more than the box
+    (numpy means of the same samples give the box's share), and the box, fitted with them,
+    is no detection (SNR under 7.1): `is_sinusoid`."""
+    period, duration = 0.6, 0.06
+    time = np.arange(0.0, 300.0, 0.0204340)
+    rng = np.random.default_rng(3)
+    y = -1e-4 * np.cos(2.0 * np.pi * 3.0 * time / period) + 1e-5 * rng.standard_normal(time.size)
+    cand = _candidate(period, 0.0, duration)
+    phase = (time / period + 0.5) % 1.0
+    inside = np.abs(phase - 0.5) * period < 0.5 * duration
+    deficit = y[~inside].mean() - y[inside].mean()
+    box = inside.sum() * (1.0 - inside.mean()) * deficit**2
+    explained = float(np.sum((y - y.mean()) ** 2)) - time.size * 1e-10  # the noise stays
+    assert sinusoid_to_box(time, y, cand, order=3) == pytest.approx(explained / box, rel=0.02)
+    assert sinusoid_to_box(time, y, cand, order=3) > SINUSOID_MAX_RATIO
+    assert sinusoid_to_box(time, y, cand) < 0.01
+    assert is_sinusoid(time, y, cand, 1e-5)
+
+
+def test_a_transit_beside_a_stronger_sinusoid_at_a_multiple_of_its_frequency_is_a_box():
+    """The same sinusoid with a transit of 0.6 d at one of its troughs: the sinusoid still
+    explains more than the transit's box, but the box fitted with it is still a detection,
+    so the transit is not taken for a sinusoid (a giant of the population bench whose
+    planet's period is three of a mode's); nor is it without the sinusoid."""
+    period, duration = 0.6, 0.06
+    time = np.arange(0.0, 300.0, 0.0204340)
+    rng = np.random.default_rng(4)
+    phase = (time / period + 0.5) % 1.0
+    transit = np.where(np.abs(phase - 0.5) * period < 0.5 * duration, -6e-5, 0.0)
+    y = (-1e-4 * np.cos(2.0 * np.pi * 3.0 * time / period) + transit
+         + 1e-5 * rng.standard_normal(time.size))
+    cand = _candidate(period, 0.0, duration)
+    assert sinusoid_to_box(time, y, cand, order=3) > SINUSOID_MAX_RATIO
+    assert not is_sinusoid(time, y, cand, 1e-5)
+    assert not is_sinusoid(time, transit + 1e-5 * rng.standard_normal(time.size), cand, 1e-5)
 
 
 def test_each_chunk_is_the_least_squares_fit_refitted_without_its_outliers():

@@ -157,6 +157,36 @@ def test_a_rotation_left_by_the_detrending_is_fitted_out_and_the_planet_found(te
         found.candidate, star.signal)
 
 
+@pytest.mark.parametrize(("kind", "index"), [("spotted", 25), ("giant", 15)])
+def test_a_sinusoid_left_as_the_best_box_is_not_vetted(templates, kind, index):
+    """Stars of the population bench with nothing injected whose best box is the trough of a
+    sinusoid: what the detrending leaves of the spots of `make_star("spotted", 25, 1)`
+    (rotation 8.3 d, 1.3%) at 0.59 d, SNR 14 and SDE 26, still the best after the pass that
+    fits out a sinusoid at the box's period; and an oscillation mode of the red giant
+    `make_star("giant", 15, 1)` (nu_max 69 uHz) at a third of 0.56 d, SNR 13 and SDE 25.
+    Both are reported, but not vetted (`transit_vetted` 0)."""
+    star = pop.make_star(kind, index, 1, templates)
+    assert star.signal is None
+    prepared = Prepared(star.light_curve)  # as the transit domain searches it
+    found = search_transits(prepared.time, prepared.flux)
+    assert found.candidate.snr > 10.0
+    assert found.periodic.consistent  # the sinusoid test alone turns it down
+    assert found.sinusoidal and not found.vetted
+
+
+@pytest.mark.parametrize(("kind", "index"), [("spotted", 27), ("giant", 29)])
+def test_a_planet_beside_a_sinusoid_stays_vetted(templates, kind, index):
+    """The planets of the spotted star above (`make_star("spotted", 27, 1)`) and of a red
+    giant (`make_star("giant", 29, 1)`: 0.57 d, box SNR 17) one of whose oscillation modes
+    is at a third of the planet's period, explaining more of the folded flux than its box:
+    the box beside that sinusoid is still a detection, so both stay vetted."""
+    star = pop.make_star(kind, index, 1, templates)
+    prepared = Prepared(star.light_curve)  # as the transit domain searches it
+    found = search_transits(prepared.time, prepared.flux)
+    assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch)
+    assert found.vetted and not found.sinusoidal
+
+
 def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_shows(
         templates, monkeypatch, detrend_calls):
     """A flaring star of the population bench (`make_star("flaring", 36, 1)`: 2.2 flares a

@@ -107,8 +107,11 @@ EXTRAS = (
     Extra("transit_vetted", "flag",
           "1.0 when the best box passed every vetting test of the search (not one event's "
           "doing, not the star's own variability or a harmonic, single-transit depths "
-          "consistent); 0.0 when every refined peak failed one and the best is reported "
-          "anyway"),
+          "consistent, not the trough of a sinusoid); 0.0 when every refined peak failed one "
+          "and the best is reported anyway, or when two harmonics of its period, or of 2-4 "
+          "times its frequency, fit its folded flux better than the box and the box beside "
+          "them has an SNR under 7.1 (a spot residual or an oscillation mode the search "
+          "could not fit out)"),
 )
 #: Nominal solar radius over Jupiter's equatorial radius (IAU 2015 B3: 695,700 / 71,492 km).
 R_SUN_OVER_R_JUP = 695_700.0 / 71_492.0
@@ -155,7 +158,7 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None,
         "transit_bls_duration": cand.duration,
     }
     extras: dict[str, Value] = {"transit_bls_epoch": cand.epoch, "transit_bls_snr": cand.snr,
-                                "transit_vetted": 1.0 if periodic.consistent else 0.0}
+                                "transit_vetted": 1.0 if found.vetted else 0.0}
     out = DomainResult(values, {}, extras)
 
     single = SingleTransits(t, y, cand.period, cand.epoch, cand.duration)

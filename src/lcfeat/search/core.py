@@ -98,6 +98,14 @@ OWN_AMPLITUDE_RATIO = 5.0
 #: (ratio about 2).
 SINUSOID_HARMONICS = 2
 SINUSOID_MAX_RATIO = 1.0
+#: A box can also sit in one trough of a sinusoid k times shorter than its period (a red
+#: giant's oscillation mode at a third of it): the chosen box is reported as a sinusoid
+#: (`is_sinusoid`: not vetted) when, for some k up to this, two harmonics of k / period fit
+#: its folded flux better than the box and the box, fitted with them, has an SNR below
+#: SINUSOID_BOX_SNR (Kepler's detection threshold): a transit stays a detection beside a
+#: sinusoid at a multiple of its frequency, a sinusoid's trough is none without it.
+SINUSOID_ORDERS = 4
+SINUSOID_BOX_SNR = 7.1
 #: The folded flux is averaged in this many phase bins for the harmonic fit (a harmonic of
 #: order 2 loses 0.02% of its amplitude to them).
 SINUSOID_PHASE_BINS = 200
@@ -398,32 +406,82 @@ def is_own_variability(cand: Candidate,
     return False
 
 
-def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate) -> float:
-    """How much better SINUSOID_HARMONICS harmonics of the candidate's period fit the folded
-    flux than its box does: the ratio of the reductions of the sum of squared residuals
-    (equal weights; inf when the box is no dip). A transit's box leaves the harmonics a
-    fraction of its reduction, spot or pulsation residuals give them more than the box."""
-    # With unit sigma the box's likelihood gain is half its reduction of squared residuals.
-    box = 2.0 * box_candidate(time, y, 1.0, cand.period, cand.epoch, cand.duration).log_likelihood
-    if box == 0.0:
-        return math.inf
-    phase = fractional_part((time - cand.epoch) / cand.period + 0.5)
-    index = np.minimum((phase * SINUSOID_PHASE_BINS).astype(np.int64), SINUSOID_PHASE_BINS - 1)
-    counts = np.bincount(index, minlength=SINUSOID_PHASE_BINS).astype(np.float64)
-    sums = np.bincount(index, weights=y, minlength=SINUSOID_PHASE_BINS)
-    used = counts > 0
-    means = sums[used] / counts[used]
-    centres = 2.0 * np.pi * (np.flatnonzero(used) + 0.5) / SINUSOID_PHASE_BINS
-    columns = [np.ones(centres.size)]
-    for k in range(1, SINUSOID_HARMONICS + 1):
-        columns += [np.cos(k * centres), np.sin(k * centres)]
-    root = np.sqrt(counts[used])
-    design = np.column_stack(columns) * root[:, None]
-    coef, *_ = np.linalg.lstsq(design, means * root, rcond=None)
-    mean = float(np.sum(sums) / np.sum(counts))
-    before = float(np.sum(counts[used] * (means - mean) ** 2))
-    after = float(np.sum((means * root - design @ coef) ** 2))
-    return (before - after) / box
+def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate, order: int = 1) -> float:
+    """How much better SINUSOID_HARMONICS harmonics of `order` / the candidate's period fit
+    the folded flux than its box does: the ratio of the reductions of the sum of squared
+    residuals (equal weights; inf when the box is no dip). A transit's box leaves the
+    harmonics a fraction of its reduction, spot or pulsation residuals give them more than
+    the box."""
+    return _FoldedHarmonics(time, y, cand).ratio(order)
+
+
+def is_sinusoid(time: np.ndarray, y: np.ndarray, cand: Candidate, sigma: float) -> bool:
+    """Whether the candidate's box is the trough of a sinusoid at its period or at up to
+    SINUSOID_ORDERS times its frequency (see SINUSOID_ORDERS; `sigma` is the per-cadence
+    noise of `y`); False without an ephemeris, True for a box with no dip (as in the
+    search's pass, the harmonics explain more than nothing)."""
+    if not is_box(cand):
+        return False
+    folded = _FoldedHarmonics(time, y, cand)
+    return any(folded.ratio(order) > SINUSOID_MAX_RATIO
+               and folded.box_snr_beside(order, sigma) < SINUSOID_BOX_SNR
+               for order in range(1, SINUSOID_ORDERS + 1))
+
+
+class _FoldedHarmonics:
+    """The flux folded at a candidate's period (epoch at phase 0.5) in SINUSOID_PHASE_BINS
+    phase bins, and least-squares fits of harmonics to it."""
+
+    def __init__(self, time: np.ndarray, y: np.ndarray, cand: Candidate) -> None:
+        self.time, self.y, self.cand = time, y, cand
+        # With unit sigma the box's likelihood gain is half its reduction of squared residuals.
+        self.box = 2.0 * box_candidate(time, y, 1.0, cand.period, cand.epoch,
+                                       cand.duration).log_likelihood
+        if self.box == 0.0:  # no dip (or no ephemeris): nothing to compare with
+            return
+        self.phase = fractional_part((time - cand.epoch) / cand.period + 0.5)
+        index = np.minimum((self.phase * SINUSOID_PHASE_BINS).astype(np.int64),
+                           SINUSOID_PHASE_BINS - 1)
+        counts = np.bincount(index, minlength=SINUSOID_PHASE_BINS).astype(np.float64)
+        sums = np.bincount(index, weights=y, minlength=SINUSOID_PHASE_BINS)
+        used = counts > 0
+        self.means = sums[used] / counts[used]
+        self.centres = 2.0 * np.pi * (np.flatnonzero(used) + 0.5) / SINUSOID_PHASE_BINS
+        self.root = np.sqrt(counts[used])
+        mean = float(np.sum(sums) / np.sum(counts))
+        self.before = float(np.sum(counts[used] * (self.means - mean) ** 2))
+
+    def ratio(self, order: int) -> float:
+        """The reduction by SINUSOID_HARMONICS harmonics of `order` / period over the box's."""
+        if self.box == 0.0:
+            return math.inf
+        design = _harmonic_columns(self.centres, order) * self.root[:, None]
+        coef, *_ = np.linalg.lstsq(design, self.means * self.root, rcond=None)
+        after = float(np.sum((self.means * self.root - design @ coef) ** 2))
+        return (self.before - after) / self.box
+
+    def box_snr_beside(self, order: int, sigma: float) -> float:
+        """The box's SNR when it is fitted together with those harmonics (on every cadence:
+        the box is narrower than a phase bin at long periods): the square root of its
+        reduction of the squared residuals beyond theirs, over the per-cadence `sigma`."""
+        if self.box == 0.0:
+            return 0.0
+        inside = (np.abs(self.phase - 0.5) * self.cand.period < 0.5 * self.cand.duration)
+        harmonics = _harmonic_columns(2.0 * np.pi * self.phase, order)
+        joint = np.column_stack((harmonics, inside.astype(np.float64)))
+        residual = []
+        for design in (harmonics, joint):
+            coef, *_ = np.linalg.lstsq(design, self.y, rcond=None)
+            residual.append(float(np.sum((self.y - design @ coef) ** 2)))
+        return math.sqrt(max(residual[0] - residual[1], 0.0)) / sigma
+
+
+def _harmonic_columns(angle: np.ndarray, order: int) -> np.ndarray:
+    """A constant, then cos and sin of j x `order` x `angle` for j = 1 .. SINUSOID_HARMONICS."""
+    columns = [np.ones(angle.size)]
+    for j in range(1, SINUSOID_HARMONICS + 1):
+        columns += [np.cos(j * order * angle), np.sin(j * order * angle)]
+    return np.column_stack(columns)
 
 
 def search_periodic(

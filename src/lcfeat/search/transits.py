@@ -11,7 +11,10 @@ for red noise and pull the prewhitening's fits), and only when they show in the 
 flux alone, and made it choose a shorter window or are huge, is it detrended again without
 them; it computes one periodogram over every trial period, and re-examines its best peaks
 locally (`core.search_periodic`: each refined on the cadences near its transits, then
-vetted for single events and inconsistent depths). The period range follows the baseline:
+vetted for single events and inconsistent depths). A chosen box that is the trough of a
+sinusoid at its period is fitted out and the search run again (SINUSOID_PASSES); one that is
+still such a trough, at its period or a few times shorter (`core.is_sinusoid`), is reported
+but not vetted (`TransitSearch.vetted`). The period range follows the baseline:
 any light curve that can hold three transits of a 0.5-day period is searched, in one sector
 or many, across the gaps between and within them.
 
@@ -42,6 +45,7 @@ from lcfeat.search.core import (
     PeriodicSearch,
     SearchResult,
     is_box,
+    is_sinusoid,
     search_periodic,
     sinusoid_to_box,
 )
@@ -104,6 +108,15 @@ class TransitSearch:
     periodic: PeriodicSearch
     sigma: float
     detrended: Detrended | None = None
+    #: The chosen box is the trough of a sinusoid at its period or a few times shorter
+    #: (`core.is_sinusoid`): variability the search could not fit out, not a transit.
+    sinusoidal: bool = False
+
+    @property
+    def vetted(self) -> bool:
+        """The chosen box passed every vetting test: not one event's doing, not the star's
+        own variability or a harmonic, single-transit depths consistent, not a sinusoid."""
+        return self.periodic.consistent and not self.sinusoidal
 
     @property
     def result(self) -> SearchResult:
@@ -227,7 +240,8 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         sigma = robust_sigma(y)
         periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                    parallel=parallel, own_periods=own_periods)
-    return TransitSearch(periodic, sigma, detrended)
+    sinusoidal = is_sinusoid(periodic.time, periodic.y, periodic.result.candidate, sigma)
+    return TransitSearch(periodic, sigma, detrended, sinusoidal)
 
 
 def _without_raw_flares(time: np.ndarray, flux: np.ndarray, cadence: float

@@ -69,6 +69,9 @@ def test_panels_are_drawn_at_the_rows_ephemeris(kepler10):
     text = artist(axes_by_gid(figure, "numbers"), "numbers-text").get_text()
     assert f"{stored['transit_bls_period']:.6f} d" in text
     assert f"{numbers['transit_bls_power']:.1f}" in text  # SDE
+    assert "vetted        yes" in text  # Kepler-10 b passes every vetting test
+    unvetted = vetting_sheet(lc, dict(stored, transit_vetted=0.0))
+    assert "vetted        no" in artist(axes_by_gid(unvetted, "numbers"), "numbers-text").get_text()
 
 
 def test_without_a_row_the_features_are_computed_and_the_fold_shows_the_transit(kepler10):

@@ -322,6 +322,7 @@ def numbers_text(numbers: Mapping[str, Any], stellar: Mapping[str, float]) -> li
     depth = get("transit_bls_depth")
     radius_jup = get("transit_implied_r_planet_rjup")
     plausible = get("transit_physically_plausible")
+    vetted = get("transit_vetted")
     lines = [
         f"period        {_fmt(get('transit_bls_period'), '.6f', ' d')}",
         f"epoch         BKJD {_fmt(get('transit_bls_epoch'), '.5f')}",
@@ -329,6 +330,8 @@ def numbers_text(numbers: Mapping[str, Any], stellar: Mapping[str, float]) -> li
         f"duration      {_fmt(None if duration is None else duration * 24, '.2f', ' h')}",
         f"SNR           {_fmt(get('transit_bls_snr'), '.1f')}",
         f"SDE           {_fmt(get('transit_bls_power'), '.1f')}",
+        "vetted        " + ("NULL" if vetted is None else "yes" if vetted == 1.0 else
+                            "no (a vetting test failed)"),
         f"transits      {_fmt(get('transit_n_detected'), '.0f', ' with data')}",
         f"odd-even      {_fmt(get('transit_odd_even_sigma'), '.2f', ' sigma')}",
         f"secondary     SNR {_fmt(get('transit_secondary_snr'), '.1f')}",

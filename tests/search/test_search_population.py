@@ -174,6 +174,21 @@ def test_a_sinusoid_left_as_the_best_box_is_not_vetted(templates, kind, index):
     assert found.sinusoidal and not found.vetted
 
 
+def test_a_long_box_in_red_noise_is_not_vetted(templates):
+    """A spotted star of the population bench's second seed with nothing injected
+    (`make_star("spotted", 23, 2)`): its best box, 14 hours at 38 d, has an SNR of 13 against
+    the per-cadence noise, but the means of its flux over 14 hours scatter twice as much as
+    that noise allows (what the detrending leaves of the spots): against them it is under
+    7.1, so it is reported but not vetted, though no other test turns it down."""
+    star = pop.make_star("spotted", 23, 2, templates)
+    assert star.signal is None
+    prepared = Prepared(star.light_curve)
+    found = search_transits(prepared.time, prepared.flux)
+    assert found.candidate.snr > 10.0 and found.candidate.duration > 0.5
+    assert found.periodic.consistent and not found.sinusoidal
+    assert found.red_noise_snr < 7.1 and not found.vetted
+
+
 @pytest.mark.parametrize(("kind", "index"), [("spotted", 27), ("giant", 29)])
 def test_a_planet_beside_a_sinusoid_stays_vetted(templates, kind, index):
     """The planets of the spotted star above (`make_star("spotted", 27, 1)`) and of a red
@@ -184,7 +199,7 @@ def test_a_planet_beside_a_sinusoid_stays_vetted(templates, kind, index):
     prepared = Prepared(star.light_curve)  # as the transit domain searches it
     found = search_transits(prepared.time, prepared.flux)
     assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch)
-    assert found.vetted and not found.sinusoidal
+    assert found.vetted and not found.sinusoidal and found.red_noise_snr >= 7.1
 
 
 def test_a_star_covered_in_flares_is_detrended_once_without_them_and_its_planet_shows(

@@ -107,11 +107,13 @@ EXTRAS = (
     Extra("transit_vetted", "flag",
           "1.0 when the best box passed every vetting test of the search (not one event's "
           "doing, not the star's own variability or a harmonic, single-transit depths "
-          "consistent, not the trough of a sinusoid); 0.0 when every refined peak failed one "
-          "and the best is reported anyway, or when two harmonics of its period, or of 2-4 "
-          "times its frequency, fit its folded flux better than the box and the box beside "
-          "them has an SNR under 7.1 (a spot residual or an oscillation mode the search "
-          "could not fit out)"),
+          "consistent, not the trough of a sinusoid, significant against red noise); 0.0 "
+          "when every refined peak failed one and the best is reported anyway, when two "
+          "harmonics of its period, or of 2-4 times its frequency, fit its folded flux "
+          "better than the box and the box beside them has an SNR under 7.1 (a spot "
+          "residual or an oscillation mode the search could not fit out), or when its SNR "
+          "with the error from the scatter of flux means over its duration (red noise "
+          "included; Pont et al. 2006) is under 7.1"),
 )
 #: Nominal solar radius over Jupiter's equatorial radius (IAU 2015 B3: 695,700 / 71,492 km).
 R_SUN_OVER_R_JUP = 695_700.0 / 71_492.0

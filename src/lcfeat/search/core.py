@@ -106,6 +106,11 @@ SINUSOID_MAX_RATIO = 1.0
 #: sinusoid at a multiple of its frequency, a sinusoid's trough is none without it.
 SINUSOID_ORDERS = 4
 SINUSOID_BOX_SNR = 7.1
+#: A chosen box is vetted only when its SNR against the noise of flux means over its
+#: duration, red noise included (`red_noise_snr`; Pont et al. 2006), is at least this
+#: (Kepler's detection threshold): a long box in a red giant's granulation or what a
+#: spotted star's detrending leaves has a white-noise SNR well above it for nothing.
+RED_NOISE_SNR_MIN = 7.1
 #: The folded flux is averaged in this many phase bins for the harmonic fit (a harmonic of
 #: order 2 loses 0.02% of its amplitude to them).
 SINUSOID_PHASE_BINS = 200
@@ -344,6 +349,17 @@ def block_noise(y: np.ndarray, n_cadences: int) -> float:
     if usable < 3 * n_cadences:
         return robust_sigma(y) / np.sqrt(n_cadences)
     return robust_sigma(y[:usable].reshape(-1, n_cadences).mean(axis=1))
+
+
+def red_noise_snr(time: np.ndarray, y: np.ndarray, cand: Candidate, sigma: float) -> float:
+    """The candidate's SNR with its error from the scatter of flux means over its duration
+    (`block_noise`) instead of the per-cadence `sigma`: its SNR over the red-noise factor
+    beta (Pont et al. 2006). Beta is below 1 where the noise from one cadence to the next
+    averages out faster than white noise (a star pulsating in minutes): the SNR is then
+    above the per-cadence one."""
+    n_duration = max(1, int(round(cand.duration / median_cadence(time, default=1.0))))
+    beta = block_noise(y, n_duration) * math.sqrt(n_duration) / sigma
+    return cand.snr / beta
 
 
 def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> float:

@@ -13,8 +13,9 @@ them; it computes one periodogram over every trial period, and re-examines its b
 locally (`core.search_periodic`: each refined on the cadences near its transits, then
 vetted for single events and inconsistent depths). A chosen box that is the trough of a
 sinusoid at its period is fitted out and the search run again (SINUSOID_PASSES); one that is
-still such a trough, at its period or a few times shorter (`core.is_sinusoid`), is reported
-but not vetted (`TransitSearch.vetted`). The period range follows the baseline:
+still such a trough, at its period or a few times shorter (`core.is_sinusoid`), or that is no
+detection against the scatter of flux means over its duration (`core.red_noise_snr`), is
+reported but not vetted (`TransitSearch.vetted`). The period range follows the baseline:
 any light curve that can hold three transits of a 0.5-day period is searched, in one sector
 or many, across the gaps between and within them.
 
@@ -27,6 +28,7 @@ Every window of the search is defined in time, so it means the same at either sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +41,7 @@ from lcfeat.lightcurve.robust import (
     segment_bounds,
 )
 from lcfeat.search.core import (
+    RED_NOISE_SNR_MIN,
     SINUSOID_HARMONICS,
     SINUSOID_MAX_RATIO,
     Candidate,
@@ -46,6 +49,7 @@ from lcfeat.search.core import (
     SearchResult,
     is_box,
     is_sinusoid,
+    red_noise_snr,
     search_periodic,
     sinusoid_to_box,
 )
@@ -111,12 +115,17 @@ class TransitSearch:
     #: The chosen box is the trough of a sinusoid at its period or a few times shorter
     #: (`core.is_sinusoid`): variability the search could not fit out, not a transit.
     sinusoidal: bool = False
+    #: The chosen box's SNR against the noise of flux means over its duration
+    #: (`core.red_noise_snr`).
+    red_noise_snr: float = math.nan
 
     @property
     def vetted(self) -> bool:
         """The chosen box passed every vetting test: not one event's doing, not the star's
-        own variability or a harmonic, single-transit depths consistent, not a sinusoid."""
-        return self.periodic.consistent and not self.sinusoidal
+        own variability or a harmonic, single-transit depths consistent, not a sinusoid,
+        significant against red noise (RED_NOISE_SNR_MIN)."""
+        return (self.periodic.consistent and not self.sinusoidal
+                and self.red_noise_snr >= RED_NOISE_SNR_MIN)
 
     @property
     def result(self) -> SearchResult:
@@ -240,8 +249,10 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         sigma = robust_sigma(y)
         periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                    parallel=parallel, own_periods=own_periods)
-    sinusoidal = is_sinusoid(periodic.time, periodic.y, periodic.result.candidate, sigma)
-    return TransitSearch(periodic, sigma, detrended, sinusoidal)
+    cand = periodic.result.candidate
+    return TransitSearch(periodic, sigma, detrended,
+                         is_sinusoid(periodic.time, periodic.y, cand, sigma),
+                         red_noise_snr(periodic.time, periodic.y, cand, sigma))
 
 
 def _without_raw_flares(time: np.ndarray, flux: np.ndarray, cadence: float

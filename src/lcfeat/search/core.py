@@ -449,7 +449,7 @@ class _FoldedHarmonics:
     phase bins, and least-squares fits of harmonics to it."""
 
     def __init__(self, time: np.ndarray, y: np.ndarray, cand: Candidate) -> None:
-        self.time, self.y, self.cand = time, y, cand
+        self.y, self.cand = y, cand
         # With unit sigma the box's likelihood gain is half its reduction of squared residuals.
         self.box = 2.0 * box_candidate(time, y, 1.0, cand.period, cand.epoch,
                                        cand.duration).log_likelihood

@@ -55,19 +55,22 @@ def _box_dips(lc, period, epoch, duration, depth, phase_depths=None):
 
 def test_a_box_that_failed_the_vetting_is_flagged(kepler10):
     """transit_vetted tells a vetted box (Kepler-10 b's, 1.0) from one reported although
-    every peak failed a test (the search's `consistent` False: 0.0) or that is a sinusoid
-    the search could not fit out (`sinusoidal`: 0.0); the box's values are the same."""
+    every peak failed a test (the search's `consistent` False: 0.0), that is a sinusoid the
+    search could not fit out (`sinusoidal`: 0.0) or no detection against red noise
+    (`red_noise_snr` under 7.1: 0.0); the box's values are the same."""
     found = search_transits(Prepared(kepler10).time, Prepared(kepler10).flux)
-    assert found.periodic.consistent and not found.sinusoidal
+    assert found.periodic.consistent and not found.sinusoidal and found.red_noise_snr > 7.1
     vetted = candidate_features(found, 1.0)
     unvetted = candidate_features(
         dataclasses.replace(found, periodic=dataclasses.replace(found.periodic,
                                                                 consistent=False)), 1.0)
     sinusoid = candidate_features(dataclasses.replace(found, sinusoidal=True), 1.0)
+    red = candidate_features(dataclasses.replace(found, red_noise_snr=7.0), 1.0)
     assert vetted.extras["transit_vetted"] == 1.0
     assert unvetted.extras["transit_vetted"] == 0.0
     assert sinusoid.extras["transit_vetted"] == 0.0
-    assert unvetted.values == vetted.values == sinusoid.values
+    assert red.extras["transit_vetted"] == 0.0
+    assert unvetted.values == vetted.values == sinusoid.values == red.values
 
 
 def test_names_and_extras(kepler10_result):

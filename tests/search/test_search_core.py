@@ -20,16 +20,15 @@ from lcfeat.search.core import (
     SINUSOID_HARMONICS,
     SINUSOID_MAX_RATIO,
     Candidate,
+    FoldedHarmonics,
     _depth_deviations,
     _peak_trials,
     block_noise,
     box_candidate,
     depth_chi2_pvalue,
     is_box,
-    is_sinusoid,
     red_noise_snr,
     search_detrended,
-    sinusoid_to_box,
 )
 from lcfeat.search.detrend import (
     BIG_FLARE_WAKE_D,
@@ -461,7 +460,7 @@ def test_a_box_leaves_the_harmonics_the_share_of_its_fourier_series(duty):
     y = np.where(np.abs(phase - 0.5) < 0.5 * duty, -1e-3, 0.0)
     expected = (_explained_by_harmonics(y[:per_cycle], SINUSOID_HARMONICS)
                 / float(np.var(y[:per_cycle])))
-    ratio = sinusoid_to_box(time, y, _candidate(period, 0.5 * period, duty * period))
+    ratio = FoldedHarmonics(time, y, _candidate(period, 0.5 * period, duty * period)).ratio()
     assert ratio == pytest.approx(expected, rel=0.02)
     assert ratio < 0.85 < SINUSOID_MAX_RATIO
 
@@ -476,7 +475,7 @@ def test_a_sinusoid_is_told_from_a_box_at_its_trough():
     inside = np.abs(phase - 0.5) < 0.5 * duty
     deficit = y[~inside].mean() - y[inside].mean()
     box_share = inside.mean() * (1.0 - inside.mean()) * deficit**2 / np.var(y)
-    ratio = sinusoid_to_box(time, y, _candidate(period, 0.5 * period, duty * period))
+    ratio = FoldedHarmonics(time, y, _candidate(period, 0.5 * period, duty * period)).ratio()
     assert ratio == pytest.approx(1.0 / box_share, rel=0.02)
     assert ratio > 1.5 * SINUSOID_MAX_RATIO
 
@@ -486,7 +485,7 @@ def test_a_box_in_one_trough_of_a_sinusoid_three_times_shorter_is_a_sinusoid():
     troughs (as the search found on the population bench's giants): two harmonics of the box's
     own period see nothing of it, two of three times its frequency explain more than the box
     (numpy means of the same samples give the box's share), and the box, fitted with them,
-    is no detection (SNR under 7.1): `is_sinusoid`."""
+    is no detection (SNR under 7.1): `FoldedHarmonics.is_sinusoid`."""
     period, duration = 0.6, 0.06
     time = np.arange(0.0, 300.0, 0.0204340)
     rng = np.random.default_rng(3)
@@ -497,10 +496,10 @@ def test_a_box_in_one_trough_of_a_sinusoid_three_times_shorter_is_a_sinusoid():
     deficit = y[~inside].mean() - y[inside].mean()
     box = inside.sum() * (1.0 - inside.mean()) * deficit**2
     explained = float(np.sum((y - y.mean()) ** 2)) - time.size * 1e-10  # the noise stays
-    assert sinusoid_to_box(time, y, cand, order=3) == pytest.approx(explained / box, rel=0.02)
-    assert sinusoid_to_box(time, y, cand, order=3) > SINUSOID_MAX_RATIO
-    assert sinusoid_to_box(time, y, cand) < 0.01
-    assert is_sinusoid(time, y, cand, 1e-5)
+    assert FoldedHarmonics(time, y, cand).ratio(3) == pytest.approx(explained / box, rel=0.02)
+    assert FoldedHarmonics(time, y, cand).ratio(3) > SINUSOID_MAX_RATIO
+    assert FoldedHarmonics(time, y, cand).ratio() < 0.01
+    assert FoldedHarmonics(time, y, cand).is_sinusoid(1e-5)
 
 
 def test_a_transit_beside_a_stronger_sinusoid_at_a_multiple_of_its_frequency_is_a_box():
@@ -516,9 +515,10 @@ def test_a_transit_beside_a_stronger_sinusoid_at_a_multiple_of_its_frequency_is_
     y = (-1e-4 * np.cos(2.0 * np.pi * 3.0 * time / period) + transit
          + 1e-5 * rng.standard_normal(time.size))
     cand = _candidate(period, 0.0, duration)
-    assert sinusoid_to_box(time, y, cand, order=3) > SINUSOID_MAX_RATIO
-    assert not is_sinusoid(time, y, cand, 1e-5)
-    assert not is_sinusoid(time, transit + 1e-5 * rng.standard_normal(time.size), cand, 1e-5)
+    assert FoldedHarmonics(time, y, cand).ratio(3) > SINUSOID_MAX_RATIO
+    assert not FoldedHarmonics(time, y, cand).is_sinusoid(1e-5)
+    noisy_transit = transit + 1e-5 * rng.standard_normal(time.size)
+    assert not FoldedHarmonics(time, noisy_transit, cand).is_sinusoid(1e-5)
 
 
 def test_each_chunk_is_the_least_squares_fit_refitted_without_its_outliers():
@@ -579,12 +579,13 @@ def test_a_chunk_holding_hours_of_data_is_fitted_with_its_neighbour():
 
 def test_a_candidate_without_an_ephemeris_is_no_box_and_no_sinusoid_is_fitted_for_it():
     """A refinement that finds no box gives a finite period with a NaN epoch and duration.
-    `sinusoid_to_box` then has no box to compare with (inf), which once sent such a
+    `FoldedHarmonics.ratio` then has no box to compare with (inf), which once sent such a
     candidate's period to be fitted out as the star's variability; `is_box` turns it down
     first."""
     time = np.linspace(0.0, 30.0, 1500)
     y = np.zeros(time.size)
     no_ephemeris = _candidate(3.0, float("nan"), float("nan"))
     assert not is_box(no_ephemeris)
-    assert sinusoid_to_box(time, y, no_ephemeris) == float("inf")
+    assert FoldedHarmonics(time, y, no_ephemeris).ratio() == float("inf")
+    assert not FoldedHarmonics(time, y, no_ephemeris).is_sinusoid(1.0)  # no box to vet
     assert is_box(_candidate(3.0, 1.0, 0.1))

@@ -150,7 +150,7 @@ def test_a_rotation_left_by_the_detrending_is_fitted_out_and_the_planet_found(te
     """A star of the population bench (`make_star("spotted", 27, 1)`: rotation 1.02 d,
     semi-amplitude 0.17%, too weak to be fitted out before the search) with a planet at
     5.86 d (box SNR 13.6): the best peak was the rotation itself, a sinusoid in the folded
-    flux (`sinusoid_to_box` > 1). It is now fitted out and the planet found."""
+    flux (`FoldedHarmonics.ratio` > 1). It is now fitted out and the planet found."""
     star = pop.make_star("spotted", 27, 1, templates)
     found = search_transits(star.light_curve.time, star.light_curve.flux)
     assert star.signal.is_recovered(found.candidate.period, found.candidate.epoch), (

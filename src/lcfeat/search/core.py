@@ -92,18 +92,18 @@ OWN_HARMONICS = 4
 #: depth (a deep transit can itself be the strongest periodicity of a quiet star's flux).
 OWN_AMPLITUDE_RATIO = 5.0
 #: A candidate whose folded flux two harmonics of its period explain better than its box
-#: (reduction of the squared residuals, `sinusoid_to_box`) is variability, not a transit: a
-#: box of duty cycle q leaves under 0.85 of its own reduction to two harmonics (q <= 0.29, the
-#: widest trial: 3.5 h at 0.5 d), a sinusoid gives the widest box about half of its own
-#: (ratio about 2).
+#: (reduction of the squared residuals, `FoldedHarmonics.ratio`) is variability, not a
+#: transit: a box of duty cycle q leaves under 0.85 of its own reduction to two harmonics
+#: (q <= 0.29, the widest trial: 3.5 h at 0.5 d), a sinusoid gives the widest box about half
+#: of its own (ratio about 2).
 SINUSOID_HARMONICS = 2
 SINUSOID_MAX_RATIO = 1.0
 #: A box can also sit in one trough of a sinusoid k times shorter than its period (a red
 #: giant's oscillation mode at a third of it): the chosen box is reported as a sinusoid
-#: (`is_sinusoid`: not vetted) when, for some k up to this, two harmonics of k / period fit
-#: its folded flux better than the box and the box, fitted with them, has an SNR below
-#: SINUSOID_BOX_SNR (Kepler's detection threshold): a transit stays a detection beside a
-#: sinusoid at a multiple of its frequency, a sinusoid's trough is none without it.
+#: (`FoldedHarmonics.is_sinusoid`: not vetted) when, for some k up to this, two harmonics
+#: of k / period fit its folded flux better than the box and the box, fitted with them, has
+#: an SNR below SINUSOID_BOX_SNR (Kepler's detection threshold): a transit stays a detection
+#: beside a sinusoid at a multiple of its frequency, a sinusoid's trough is none without it.
 SINUSOID_ORDERS = 4
 SINUSOID_BOX_SNR = 7.1
 #: A chosen box is vetted only when its SNR against the noise of flux means over its
@@ -422,31 +422,10 @@ def is_own_variability(cand: Candidate,
     return False
 
 
-def sinusoid_to_box(time: np.ndarray, y: np.ndarray, cand: Candidate, order: int = 1) -> float:
-    """How much better SINUSOID_HARMONICS harmonics of `order` / the candidate's period fit
-    the folded flux than its box does: the ratio of the reductions of the sum of squared
-    residuals (equal weights; inf when the box is no dip). A transit's box leaves the
-    harmonics a fraction of its reduction, spot or pulsation residuals give them more than
-    the box."""
-    return _FoldedHarmonics(time, y, cand).ratio(order)
-
-
-def is_sinusoid(time: np.ndarray, y: np.ndarray, cand: Candidate, sigma: float) -> bool:
-    """Whether the candidate's box is the trough of a sinusoid at its period or at up to
-    SINUSOID_ORDERS times its frequency (see SINUSOID_ORDERS; `sigma` is the per-cadence
-    noise of `y`); False without an ephemeris, True for a box with no dip (as in the
-    search's pass, the harmonics explain more than nothing)."""
-    if not is_box(cand):
-        return False
-    folded = _FoldedHarmonics(time, y, cand)
-    return any(folded.ratio(order) > SINUSOID_MAX_RATIO
-               and folded.box_snr_beside(order, sigma) < SINUSOID_BOX_SNR
-               for order in range(1, SINUSOID_ORDERS + 1))
-
-
-class _FoldedHarmonics:
+class FoldedHarmonics:
     """The flux folded at a candidate's period (epoch at phase 0.5) in SINUSOID_PHASE_BINS
-    phase bins, and least-squares fits of harmonics to it."""
+    phase bins, and least-squares fits of harmonics to it: folded once, it answers both the
+    search's sinusoid pass (`ratio`) and the vetting (`is_sinusoid`)."""
 
     def __init__(self, time: np.ndarray, y: np.ndarray, cand: Candidate) -> None:
         self.y, self.cand = y, cand
@@ -467,8 +446,12 @@ class _FoldedHarmonics:
         mean = float(np.sum(sums) / np.sum(counts))
         self.before = float(np.sum(counts[used] * (self.means - mean) ** 2))
 
-    def ratio(self, order: int) -> float:
-        """The reduction by SINUSOID_HARMONICS harmonics of `order` / period over the box's."""
+    def ratio(self, order: int = 1) -> float:
+        """How much better SINUSOID_HARMONICS harmonics of `order` / the candidate's period
+        fit the folded flux than its box does: the ratio of the reductions of the sum of
+        squared residuals (equal weights; inf when the box is no dip). A transit's box leaves
+        the harmonics a fraction of its reduction, spot or pulsation residuals give them more
+        than the box."""
         if self.box == 0.0:
             return math.inf
         design = _harmonic_columns(self.centres, order) * self.root[:, None]
@@ -490,6 +473,17 @@ class _FoldedHarmonics:
             coef, *_ = np.linalg.lstsq(design, self.y, rcond=None)
             residual.append(float(np.sum((self.y - design @ coef) ** 2)))
         return math.sqrt(max(residual[0] - residual[1], 0.0)) / sigma
+
+    def is_sinusoid(self, sigma: float) -> bool:
+        """Whether the candidate's box is the trough of a sinusoid at its period or at up to
+        SINUSOID_ORDERS times its frequency (see SINUSOID_ORDERS; `sigma` is the per-cadence
+        noise of the flux); False without an ephemeris, True for a box with no dip (as in
+        the search's pass, the harmonics explain more than nothing)."""
+        if not is_box(self.cand):
+            return False
+        return any(self.ratio(order) > SINUSOID_MAX_RATIO
+                   and self.box_snr_beside(order, sigma) < SINUSOID_BOX_SNR
+                   for order in range(1, SINUSOID_ORDERS + 1))
 
 
 def _harmonic_columns(angle: np.ndarray, order: int) -> np.ndarray:

@@ -13,9 +13,10 @@ them; it computes one periodogram over every trial period, and re-examines its b
 locally (`core.search_periodic`: each refined on the cadences near its transits, then
 vetted for single events and inconsistent depths). A chosen box that is the trough of a
 sinusoid at its period is fitted out and the search run again (SINUSOID_PASSES); one that is
-still such a trough, at its period or a few times shorter (`core.is_sinusoid`), or that is no
-detection against the scatter of flux means over its duration (`core.red_noise_snr`), is
-reported but not vetted (`TransitSearch.vetted`). The period range follows the baseline:
+still such a trough, at its period or a few times shorter (`FoldedHarmonics.is_sinusoid`),
+or that is no detection against the scatter of flux means over its duration
+(`core.red_noise_snr`), is reported but not vetted (`TransitSearch.vetted`). The period
+range follows the baseline:
 any light curve that can hold three transits of a 0.5-day period is searched, in one sector
 or many, across the gaps between and within them.
 
@@ -45,13 +46,12 @@ from lcfeat.search.core import (
     SINUSOID_HARMONICS,
     SINUSOID_MAX_RATIO,
     Candidate,
+    FoldedHarmonics,
     PeriodicSearch,
     SearchResult,
     is_box,
-    is_sinusoid,
     red_noise_snr,
     search_periodic,
-    sinusoid_to_box,
 )
 from lcfeat.search.detrend import (
     Detrended,
@@ -64,7 +64,7 @@ from lcfeat.search.detrend import (
 )
 from lcfeat.search.grid import MIN_TRANSITS, PERIOD_MIN_D
 
-#: A best peak that is a sinusoid of the star (`sinusoid_to_box`) is fitted out and the
+#: A best peak that is a sinusoid of the star (`FoldedHarmonics.ratio`) is fitted out and the
 #: search repeated, at most this many times.
 SINUSOID_PASSES = 1
 #: Fewer cadences than this cannot support a periodic search.
@@ -113,7 +113,8 @@ class TransitSearch:
     sigma: float
     detrended: Detrended | None = None
     #: The chosen box is the trough of a sinusoid at its period or a few times shorter
-    #: (`core.is_sinusoid`): variability the search could not fit out, not a transit.
+    #: (`FoldedHarmonics.is_sinusoid`): variability the search could not fit out, not a
+    #: transit.
     sinusoidal: bool = False
     #: The chosen box's SNR against the noise of flux means over its duration
     #: (`core.red_noise_snr`).
@@ -236,10 +237,10 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
     own_periods = detrended.own_periods
     periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                parallel=parallel, own_periods=own_periods)
+    folded = FoldedHarmonics(periodic.time, periodic.y, periodic.result.candidate)
     for _ in range(SINUSOID_PASSES):
         cand = periodic.result.candidate
-        if not (is_box(cand)
-                and sinusoid_to_box(periodic.time, periodic.y, cand) > SINUSOID_MAX_RATIO):
+        if not (is_box(cand) and folded.ratio(1) > SINUSOID_MAX_RATIO):
             break
         # The best peak is a periodicity of the star that the detrending left (a rotation too
         # weak to be fitted out before, or a harmonic of one): fit it out and search again.
@@ -249,9 +250,10 @@ def search_transits(time: np.ndarray, flux: np.ndarray, parallel: bool = False,
         sigma = robust_sigma(y)
         periodic = search_periodic(t, y, sigma=sigma, max_duration=detrended.max_duration,
                                    parallel=parallel, own_periods=own_periods)
+        folded = FoldedHarmonics(periodic.time, periodic.y, periodic.result.candidate)
     cand = periodic.result.candidate
     return TransitSearch(periodic, sigma, detrended,
-                         is_sinusoid(periodic.time, periodic.y, cand, sigma),
+                         folded.is_sinusoid(sigma),
                          red_noise_snr(periodic.time, periodic.y, cand, sigma))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from functools import cache
 from pathlib import Path
 
@@ -588,4 +589,6 @@ def test_a_candidate_without_an_ephemeris_is_no_box_and_no_sinusoid_is_fitted_fo
     assert not is_box(no_ephemeris)
     assert FoldedHarmonics(time, y, no_ephemeris).ratio() == float("inf")
     assert not FoldedHarmonics(time, y, no_ephemeris).is_sinusoid(1.0)  # no box to vet
+    # The red-noise SNR of no box is NaN (a NaN duration once raised converting to cadences).
+    assert math.isnan(red_noise_snr(time, y, no_ephemeris, 1.0))
     assert is_box(_candidate(3.0, 1.0, 0.1))

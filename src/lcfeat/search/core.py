@@ -356,10 +356,13 @@ def red_noise_snr(time: np.ndarray, y: np.ndarray, cand: Candidate, sigma: float
     (`block_noise`) instead of the per-cadence `sigma`: its SNR over the red-noise factor
     beta (Pont et al. 2006). Beta is below 1 where the noise from one cadence to the next
     averages out faster than white noise (a star pulsating in minutes): the SNR is then
-    above the per-cadence one."""
+    above the per-cadence one. NaN for a candidate without an ephemeris (no box) or flux
+    whose block means do not scatter at all."""
+    if not is_box(cand):
+        return math.nan
     n_duration = max(1, int(round(cand.duration / median_cadence(time, default=1.0))))
     beta = block_noise(y, n_duration) * math.sqrt(n_duration) / sigma
-    return cand.snr / beta
+    return cand.snr / beta if beta > 0 else math.nan
 
 
 def depth_chi2_pvalue(single: SingleTransits, y: np.ndarray, cadence: float) -> float:

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Text,
 )
 
-from lcfeat.features.registry import BY_NAME, EXTRAS, FEATURE_NAMES, SCHEMA_VERSION
+from lcfeat.features.registry import BY_DOMAIN, BY_NAME, EXTRAS, FEATURE_NAMES, SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "build_metadata", "column_info"]
 
-_EXTRAS_BY_NAME = {extra.name: extra for extra in EXTRAS}
+#: Each extra with the domain that declares it.
+_EXTRAS_BY_NAME = {extra.name: (extra, domain)
+                   for domain, spec in BY_DOMAIN.items() for extra in spec.extras}
 
 #: Unit and meaning of the columns that are not features (features and extras: the registry).
 COLUMN_DOCS: dict[str, tuple[str, str]] = {
@@ -49,8 +51,9 @@ def column_info(table_name: str, column_name: str) -> dict[str, str]:
         return {"unit": feature.unit, "domain": feature.domain,
                 "definition": feature.definition, "reference": feature.reference}
     if table_name == "features" and column_name in _EXTRAS_BY_NAME:
-        extra = _EXTRAS_BY_NAME[column_name]
-        return {"unit": extra.unit, "domain": "transit (extra)", "definition": extra.definition}
+        extra, domain = _EXTRAS_BY_NAME[column_name]
+        return {"unit": extra.unit, "domain": f"{domain} (extra)",
+                "definition": extra.definition}
     unit, meaning = COLUMN_DOCS.get(column_name, ("", ""))
     return {key: value for key, value in (("unit", unit), ("definition", meaning)) if value}
 

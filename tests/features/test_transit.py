@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lcfeat.features.prepared import Prepared
-from lcfeat.features.registry import EXTRA_NAMES, compute_domain, names_in
+from lcfeat.features.registry import BY_DOMAIN, compute_domain, names_in
 from lcfeat.features.transit import candidate_features
 from lcfeat.lightcurve import LightCurve
 from lcfeat.search import transits
@@ -21,6 +21,7 @@ from lcfeat.search.transits import search_transits
 from lcfeat.study import injection
 
 NAMES = names_in("transit")
+EXTRA_NAMES = BY_DOMAIN["transit"].extra_names
 # Kepler-10 b (Dumusque et al. 2014): P = 0.8374907 d, T0 = BKJD 131.57375, 1.81 h,
 # Rp = 1.47 R_earth = 0.131 R_Jup.
 KEPLER10_B_PERIOD = 0.8374907

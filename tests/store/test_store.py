@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from lcfeat.errors import ConfigurationError, SchemaMismatchError
 from lcfeat.features.extract import FeatureRow
-from lcfeat.features.registry import FEATURE_NAMES
+from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES
 from lcfeat.store import BatchLog, Failure, Store
 from lcfeat.store.schema import build_metadata
 
@@ -36,7 +36,8 @@ def test_table_has_exactly_the_registry_columns(db_url):
             "n_features_total"} <= columns
     feature_like = {c for c in columns if c.split("_")[0] in
                     {"stat", "temp", "freq", "resid", "shape", "centroid"}}
-    assert feature_like == {n for n in FEATURE_NAMES if not n.startswith("transit_")}
+    assert feature_like == {n for n in (*FEATURE_NAMES, *EXTRA_NAMES)
+                            if not n.startswith("transit_")}
 
 
 def test_upsert_twice_leaves_one_row_with_newer_values(db_url):
@@ -100,6 +101,32 @@ def test_unknown_column_is_left_alone_with_one_warning(db_url, caplog):
     assert sum("my_notes" in w for w in warnings) == 1
     again.write_batch([_row(5, 1.0)], [], "r", "h")
     assert len(again.feature_rows()) == 1
+
+
+def test_a_table_without_the_newest_extras_takes_rows_and_upgrade_adds_them(db_url):
+    """A features table from before the flare extras: rows are written without them (one
+    warning names them), and `db upgrade` adds the columns the next rows fill."""
+    flare_extras = ("shape_flare_rate", "shape_flare_flux_fraction")
+    engine = _engine(db_url)
+    features = build_metadata().tables["features"]
+    for name in flare_extras:
+        features._columns.remove(features.c[name])
+    features.create(engine)
+    engine.dispose()
+    row = _row(3342467, 1.0)
+    row.extras = dict.fromkeys(EXTRA_NAMES, 0.25)
+    store = Store.connect(db_url)
+    warnings = store.prepare()
+    assert any("optional columns" in w and all(n in w for n in flare_extras) for w in warnings)
+    store.write_batch([row], [], "r", "h")
+    assert store.feature_rows()[0]["transit_bls_snr"] == 0.25
+    statements = store.upgrade()
+    assert all(any(f"ADD COLUMN {n} " in s for s in statements) for n in flare_extras)
+    assert store.prepare() == []
+    store.write_batch([row], [], "r", "h")
+    stored = store.feature_rows()[0]
+    assert [stored[n] for n in flare_extras] == [0.25, 0.25]
+    store.close()
 
 
 def test_unreachable_database_is_a_configuration_error():

@@ -1,10 +1,17 @@
-"""Shape domain (8): excursions and runs of the cleaned flux about its median.
+"""Shape domain (8 + 2 extras): excursions and runs of the cleaned flux about its median, and
+the star's flares.
 
 Flux: `Prepared.flux` (single-cadence cosmic rays removed, flares and dips kept). The scale is
 the robust sigma (stat_mad: 1.4826 x the median absolute deviation), so a transit or a flare
 is measured against
 the noise, not against itself. Runs and crossings come from one vectorised pass (no loop over
 cadences); cadences exactly at the median belong to no run and do not cross.
+
+The extras count flares (`lcfeat.lightcurve.flares`: Chang et al. 2015 as AltaiPony applies
+it) in the same flux divided by the star's periodic variability (the transit search's
+harmonic model), and give their rate and the share of the star's light they emit. A quiet
+star has 0 for both; they are NULL only when there is nothing to measure against. The flux
+the features see keeps its flares.
 """
 
 from __future__ import annotations
@@ -12,9 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 from lcfeat.features.prepared import Prepared
-from lcfeat.features.spec import Domain, DomainResult, Value, declare
+from lcfeat.features.spec import Domain, DomainResult, Extra, Value, declare
 from lcfeat.lightcurve import robust
+from lcfeat.lightcurve.flares import find_flares
 from lcfeat.lightcurve.robust import finite_cadences, robust_sigma, true_runs
+from lcfeat.search.detrend import (
+    PREWHITEN_BIN_D,
+    PREWHITEN_HARMONICS,
+    base_frequency,
+    dominant_frequency,
+    variability_model,
+)
 
 DOMAIN = "shape"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -45,6 +60,36 @@ FEATURES = declare(
      "lcfeat definition"),
 )
 NAMES = tuple(f.name for f in FEATURES)
+#: The flares both extras count, said once for both definitions (a label, not a setting).
+_FLARES = (
+    "flares found by Chang et al. (2015, ApJ 814, 35) Eqs. 3a-d with AltaiPony's defaults "
+    "(find_flares_in_cont_obs_period and find_flares): a cadence passes when its excess "
+    "(flux over the quiescent flux, minus 1) is positive, above 3 sigma and above 2 sigma "
+    "once its flux error is taken off, sigma the robust sigma of the excess; a flare is a "
+    "run of 3 or more consecutive passing cadences, never across a gap of over 1.5 "
+    "cadences, runs fewer than 3 cadences apart one flare. The quiescent flux is the "
+    "running median over 6.4 h (13 Kepler long cadences) of the flux divided by the star's "
+    "periodic variability (as the transit search prewhitens: the dominant period of an FFT, "
+    "or twice it when the folded halves differ, 4 harmonics per base period and a line "
+    "fitted in 5-d chunks). 0.0 without flares; NULL when there is nothing to measure "
+    "against (fewer than 20 cadences or than the 6.4-h window holds, a quiescent flux that "
+    "is not positive, a zero sigma)"
+)
+#: Stored beside the features in the same row, not among the 63.
+EXTRAS = (
+    Extra("shape_flare_rate", "1/d",
+          "number of flares per day of observing time (number of cadences x cadence), the "
+          + _FLARES),
+    Extra("shape_flare_flux_fraction", "dimensionless",
+          "sum of the flares' equivalent durations (excess x cadence summed over each "
+          "flare's cadences; a flare's tail below 3 sigma is not in it) over the observing "
+          "time: the share of the star's light emitted in the detected flares, L_flare / "
+          "L_quiescent in the band observed (Kepler, TESS), the " + _FLARES),
+)
+#: The periodic variability is fitted where the FFT of the flux binned to PREWHITEN_BIN_D
+#: has at most this many bins (42,900 days: no light curve spans more, a broken time axis
+#: might).
+MAX_PREWHITEN_BINS = 1 << 20
 #: An excursion is a cadence more than this many robust sigma from the median.
 EXCURSION_SIGMA = 3.0
 MIN_POINTS = 3
@@ -100,10 +145,38 @@ def shape_features(flux: np.ndarray) -> DomainResult:
         SCALED, "robust sigma is zero (half the cadences or more equal the median)")
 
 
+def periodic_variability(time: np.ndarray, flux: np.ndarray) -> np.ndarray | float:
+    """The star's periodic variability, as the transit search models it (its dominant period
+    with harmonics and a line in chunks; `lcfeat.search.detrend`), to divide the flux by so
+    that a fast rotator's maxima do not rise above the running median the flares are measured
+    against; 1.0 when there is no period to fit."""
+    if time.size < 2 or np.any(np.diff(time) < 0) or \
+            (time[-1] - time[0]) / PREWHITEN_BIN_D >= MAX_PREWHITEN_BINS:
+        return 1.0
+    frequency = dominant_frequency(time, flux)
+    if frequency is None:
+        return 1.0
+    base = base_frequency(time, flux, frequency)
+    return variability_model(time, flux, base, PREWHITEN_HARMONICS * round(frequency / base))
+
+
+def flare_extras(prepared: Prepared) -> dict[str, Value]:
+    """`shape_flare_rate` and `shape_flare_flux_fraction` (None when not measurable)."""
+    ok = np.isfinite(prepared.time) & np.isfinite(prepared.flux)
+    time, flux = prepared.time[ok], prepared.flux[ok]
+    model = periodic_variability(time, flux)
+    flares = find_flares(time, flux / model, prepared.flux_err[ok] / model, prepared.cadence)
+    if flares is None:
+        return dict.fromkeys(extra.name for extra in EXTRAS)
+    return {"shape_flare_rate": flares.rate, "shape_flare_flux_fraction": flares.flux_fraction}
+
+
 def compute(prepared: Prepared) -> DomainResult:
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         _, flux = finite_cadences(prepared.time, prepared.flux)
-        return shape_features(flux)
+        result = shape_features(flux)
+        result.extras = flare_extras(prepared)
+        return result
 
 
-SPEC = Domain(DOMAIN, FLUX, FEATURES, compute)
+SPEC = Domain(DOMAIN, FLUX, FEATURES, compute, EXTRAS)

@@ -67,7 +67,8 @@ def test_parquet_export_opens_in_pyarrow_and_pandas_with_units(filled_store, tmp
         meta = {k.decode(): v.decode() for k, v in field.metadata.items()}
         assert meta == {"unit": feature.unit, "domain": feature.domain,
                         "definition": feature.definition, "reference": feature.reference}
-    assert schema.field("transit_bls_snr").metadata[b"unit"] == EXTRAS[1].unit.encode()
+    snr_unit = next(e.unit for e in EXTRAS if e.name == "transit_bls_snr")
+    assert schema.field("transit_bls_snr").metadata[b"unit"] == snr_unit.encode()
     assert schema.field("extraction_time_seconds").metadata[b"unit"] == b"s"
     assert schema.field("updated_at").type == pa.timestamp("us", tz="UTC")
     assert schema.field("n_points").type == pa.int64()

@@ -1,7 +1,7 @@
 """A star's light curve: the `LightCurve` type (`model`), reading Kepler (`kepler`) and TESS
 (`tess`) files into it, the mission told by each file's header (`files`), the quality masks
-(`quality`), and the tools every later stage applies to it (`robust`: robust scatter,
-segments at gaps, biweight trend, cadences)."""
+(`quality`), the tools every later stage applies to it (`robust`: robust scatter,
+segments at gaps, biweight trend, cadences), and its flares (`flares`)."""
 
 from lcfeat.lightcurve.files import read_file, read_light_curve, stitch
 from lcfeat.lightcurve.kepler import read_quarter

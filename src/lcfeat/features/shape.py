@@ -8,8 +8,9 @@ the noise, not against itself. Runs and crossings come from one vectorised pass 
 cadences); cadences exactly at the median belong to no run and do not cross.
 
 The extras count flares (`lcfeat.lightcurve.flares`: Chang et al. 2015 as AltaiPony applies
-it) in the same flux divided by the star's periodic variability (the transit search's
-harmonic model), and give their rate and the share of the star's light they emit. A quiet
+it) in the same flux, divided by the star's periodic variability (the transit search's
+harmonic model) when a running median over 6.4 hours would cut its maxima, and give their
+rate and the share of the star's light they emit. A quiet
 star has 0 for both; they are NULL only when there is nothing to measure against. The flux
 the features see keeps its flares.
 """
@@ -73,10 +74,12 @@ _FLARES = (
     "once its flux error is taken off, sigma the robust sigma of the excess; a flare is a "
     "run of 3 or more consecutive passing cadences, never across a gap of over 1.5 "
     "cadences, runs fewer than 3 cadences apart one flare. The quiescent flux is the "
-    "running median over 6.4 h (13 Kepler long cadences) of the flux divided by the star's "
-    "periodic variability (as the transit search prewhitens: the dominant period of an FFT, "
-    "or twice it when the folded halves differ, 4 harmonics per base period and a line "
-    "fitted in 5-d chunks). 0.0 without flares; NULL when there is nothing to measure "
+    "running median over 6.4 h (13 Kepler long cadences) of the flux, divided first by the "
+    "star's periodic variability when that median would cut its maxima by more than the "
+    "per-cadence noise (judged on the curvature of the flux's 0.1-d means; the model as the "
+    "transit search prewhitens: the dominant period of an FFT, or twice it when the folded "
+    "halves differ, 4 harmonics per base period and a line fitted in 5-d chunks). 0.0 "
+    "without flares; NULL when there is nothing to measure "
     "against (fewer than 20 cadences or than the 6.4-h window holds, a quiescent flux that "
     "is not positive, a zero sigma)"
 )

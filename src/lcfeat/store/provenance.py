@@ -30,7 +30,7 @@ _TRACKED_PACKAGES = ("numpy", "scipy", "astropy", "numba", "lightkurve", "statsm
 #: Modules whose public upper-case constants (windows, thresholds, search ranges) shape the
 #: feature values; a run records them, so a table made from an unversioned tree still says how.
 _CONSTANT_MODULES = ("lcfeat.lightcurve.quality", "lcfeat.lightcurve.robust",
-                     "lcfeat.lightcurve.biweight",
+                     "lcfeat.lightcurve.biweight", "lcfeat.lightcurve.flares",
                      "lcfeat.features.prepared",
                      *(spec.compute.__module__ for spec in BY_DOMAIN.values()),
                      "lcfeat.search.grid", "lcfeat.search.detrend", "lcfeat.search.core",

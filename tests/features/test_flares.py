@@ -152,7 +152,7 @@ def test_a_lone_spike_is_no_flare_three_cadences_are(quiet_quarter):
         assert find_flares(time, spiked, prepared.flux_err).count == expected, width
 
 
-def test_a_fast_rotator_is_no_flare_star(kic3342467):
+def test_a_fast_rotator_is_no_flare_star(kic3342467, kepler10):
     """A 0.5-day, 1% sinusoid multiplied into the quiet star (a running median over 6.4 h
     would cut its maxima flat into a flare at every one)."""
     lc = kic3342467
@@ -160,7 +160,8 @@ def test_a_fast_rotator_is_no_flare_star(kic3342467):
     prepared = Prepared(rotator)
     # the running median alone would cut its maxima: the variability is divided out first
     assert shape.median_cuts_maxima(prepared.time, prepared.flux)
-    assert not shape.median_cuts_maxima(Prepared(lc).time, Prepared(lc).flux)
+    quiet = Prepared(kepler10)  # a quiet star's running median is its quiescent flux
+    assert not shape.median_cuts_maxima(quiet.time, quiet.flux)
     unmodelled = find_flares(prepared.time, prepared.flux, prepared.flux_err, prepared.cadence)
     # what dividing by the variability prevents: maxima counted as flares, or a sigma of
     # zero (the running median of a slope is its centre value: half the excess is 0)
@@ -249,3 +250,21 @@ def test_database_columns_name_the_extras_domain():
     for name in EXTRAS:
         assert column_info("features", name)["domain"] == "shape (extra)"
     assert column_info("features", "transit_bls_snr")["domain"] == "transit (extra)"
+
+
+@pytest.mark.parametrize(("period", "amplitude"), [(1.0, 0.02), (2.0, 0.02), (3.0, 0.03)])
+def test_a_spotted_star_of_days_is_no_flare_star(kepler10, period, amplitude):
+    """Kepler-10 (quiet, 60 ppm per cadence) turning in 1-3 days at 2-3%: its slope per cadence
+    is several times its noise, so a running median alone would be the centre cadence itself
+    (a sigma of zero, NULL) or cut its maxima into flares; the rotation is divided out first
+    (`median_cuts_maxima`, judged with a noise its slope does not inflate)."""
+    lc = kepler10
+    star = with_flux(lc, lc.flux * (1 + amplitude * np.sin(2 * np.pi * lc.time / period)))
+    prepared = Prepared(star)
+    assert shape.median_cuts_maxima(prepared.time, prepared.flux)
+    # the noise the test is judged against: scipy's MAD of second differences, by hand
+    second = np.diff(prepared.flux, 2)
+    assert shape.curvature_free_sigma(prepared.flux) == pytest.approx(
+        stats.median_abs_deviation(second, scale="normal") / math.sqrt(6), rel=1e-6)
+    extras = extract_features(star, domains=("shape",)).extras
+    assert extras["shape_flare_rate"] is not None and extras["shape_flare_rate"] < 0.05

@@ -9,7 +9,8 @@ cadences); cadences exactly at the median belong to no run and do not cross.
 
 The extras count flares (`lcfeat.lightcurve.flares`: Chang et al. 2015 as AltaiPony applies
 it) in the same flux, divided by the star's periodic variability (the transit search's
-harmonic model) when a running median over 6.4 hours would cut its maxima, and give their
+harmonic model) when a running median over 6.4 hours would cut its maxima or be thrown by
+its slope, and give their
 rate and the share of the star's light they emit. A quiet
 star has 0 for both; they are NULL only when there is nothing to measure against. The flux
 the features see keeps its flares.
@@ -23,12 +24,7 @@ from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Extra, Value, declare
 from lcfeat.lightcurve import robust
 from lcfeat.lightcurve.flares import QUIESCENT_WINDOW_D, find_flares
-from lcfeat.lightcurve.robust import (
-    finite_cadences,
-    point_to_point_sigma,
-    robust_sigma,
-    true_runs,
-)
+from lcfeat.lightcurve.robust import finite_cadences, robust_sigma, true_runs
 from lcfeat.search.detrend import (
     PREWHITEN_BIN_D,
     PREWHITEN_HARMONICS,
@@ -76,7 +72,9 @@ _FLARES = (
     "cadences, runs fewer than 3 cadences apart one flare. The quiescent flux is the "
     "running median over 6.4 h (13 Kepler long cadences) of the flux, divided first by the "
     "star's periodic variability when that median would cut its maxima by more than the "
-    "per-cadence noise (judged on the curvature of the flux's 0.1-d means; the model as the "
+    "per-cadence noise or the flux drifts by more than half of it per cadence (judged on the "
+    "curvature and slope of the flux's 0.1-d means, against the scatter of second "
+    "differences; the model as the "
     "transit search prewhitens: the dominant period of an FFT, or twice it when the folded "
     "halves differ, 4 harmonics per base period and a line fitted in 5-d chunks). 0.0 "
     "without flares; NULL when there is nothing to measure "
@@ -102,7 +100,9 @@ MAX_PREWHITEN_BINS = 1 << 20
 #: flux would cut the star's maxima (or fill its minima) by more than this many times the
 #: per-cadence noise (`median_cuts_maxima`) ...
 MAX_MEDIAN_CUT_SIGMA = 1.0
-#: ... judged on the flux's means in bins of this (days).
+#: ... or when the flux drifts by more than this many times that noise per cadence ...
+MAX_DRIFT_SIGMA = 0.5
+#: ... both judged on the flux's means in bins of this (days).
 CURVATURE_BIN_D = 0.1
 #: An excursion is a cadence more than this many robust sigma from the median.
 EXCURSION_SIGMA = 3.0
@@ -160,23 +160,40 @@ def shape_features(flux: np.ndarray) -> DomainResult:
 
 
 def median_cuts_maxima(time: np.ndarray, flux: np.ndarray) -> bool:
-    """True when a running median over QUIESCENT_WINDOW_D would cut the star's maxima by more
-    than MAX_MEDIAN_CUT_SIGMA x its per-cadence noise: near a maximum of curvature c, the
-    median of a window W is the value W / 4 from its centre, c (W / 4)^2 / 2 below the peak.
-    c is the 90th percentile of the second differences of the flux's CURVATURE_BIN_D means
-    (consecutive bins) over the bin squared: a rotation of hours has it, a quiet star's noise
-    and slow drifts do not."""
+    """True when a running median over QUIESCENT_WINDOW_D does not give the quiescent flux of
+    a star that varies, so its periodic variability must be divided out first: it would cut
+    the star's maxima by more than MAX_MEDIAN_CUT_SIGMA x the per-cadence noise (near a
+    maximum of curvature c, the median of a window W is the value W / 4 from its centre,
+    c (W / 4)^2 / 2 below the peak), or the flux drifts by more than MAX_DRIFT_SIGMA x the
+    noise per cadence (the median of a steady slope is its centre cadence itself: half the
+    excess would be exactly 0, and its sigma with it). c and the drift are the 90th
+    percentiles of the second and first differences of the flux's CURVATURE_BIN_D means
+    (consecutive bins): a rotation of hours or days has them, a quiet star's noise and slow
+    drifts do not. The noise is `curvature_free_sigma`."""
     index = np.floor((time - time[0]) / CURVATURE_BIN_D).astype(np.int64)
     counts = np.bincount(index)
     filled = np.flatnonzero(counts)
     means = np.bincount(index, weights=flux)[filled] / counts[filled]
     triple = (filled[2:] - filled[:-2]) == 2
+    pair = (filled[1:] - filled[:-1]) == 1
     if not np.any(triple):
         return False
+    noise = curvature_free_sigma(flux)
     second = np.abs(means[2:] - 2.0 * means[1:-1] + means[:-2])[triple]
     curvature = float(np.percentile(second, 90)) / CURVATURE_BIN_D**2
     cut = 0.5 * curvature * (QUIESCENT_WINDOW_D / 4.0) ** 2
-    return cut > MAX_MEDIAN_CUT_SIGMA * point_to_point_sigma(flux)
+    cadence = float(np.median(np.diff(time)))
+    drift = float(np.percentile(np.abs(np.diff(means)[pair]), 90)) * cadence / CURVATURE_BIN_D
+    return cut > MAX_MEDIAN_CUT_SIGMA * noise or drift > MAX_DRIFT_SIGMA * noise
+
+
+def curvature_free_sigma(flux: np.ndarray) -> float:
+    """Per-cadence white noise from the robust scatter of second differences (over sqrt 6):
+    a rotation's slope, which fills the point-to-point scatter of a star turning in a day or
+    two, cancels in them."""
+    if flux.size < 3:
+        return float("nan")
+    return robust_sigma(flux[2:] - 2.0 * flux[1:-1] + flux[:-2]) / np.sqrt(6.0)
 
 
 def periodic_variability(time: np.ndarray, flux: np.ndarray) -> np.ndarray | float:

@@ -69,7 +69,7 @@ def with_flux(lc: LightCurve, flux: np.ndarray) -> LightCurve:
 def flares_of(lc: LightCurve) -> tuple[Flares, Prepared]:
     """The flares the shape domain counts (the same steps as `shape.flare_extras`)."""
     prepared = Prepared(lc)
-    model = shape.periodic_variability(prepared.time, prepared.flux)
+    model = shape.periodic_variability(prepared.time, prepared.flux, prepared.cadence)
     found = find_flares(prepared.time, prepared.flux / model, prepared.flux_err / model,
                         prepared.cadence)
     assert found is not None
@@ -159,9 +159,9 @@ def test_a_fast_rotator_is_no_flare_star(kic3342467, kepler10):
     rotator = with_flux(lc, lc.flux * (1 + 0.01 * np.sin(2 * np.pi * lc.time / 0.5)))
     prepared = Prepared(rotator)
     # the running median alone would cut its maxima: the variability is divided out first
-    assert shape.median_cuts_maxima(prepared.time, prepared.flux)
+    assert shape.median_cuts_maxima(prepared.time, prepared.flux, prepared.cadence)
     quiet = Prepared(kepler10)  # a quiet star's running median is its quiescent flux
-    assert not shape.median_cuts_maxima(quiet.time, quiet.flux)
+    assert not shape.median_cuts_maxima(quiet.time, quiet.flux, quiet.cadence)
     unmodelled = find_flares(prepared.time, prepared.flux, prepared.flux_err, prepared.cadence)
     # what dividing by the variability prevents: maxima counted as flares, or a sigma of
     # zero (the running median of a slope is its centre value: half the excess is 0)
@@ -209,7 +209,7 @@ def test_gj1243_flares_agree_with_a_plain_recount(flare_star, kic3342467):
     """The criterion recounted independently on the flux the domain gives it (divided by the
     periodic variability of `lcfeat.search.detrend`, tested with the search)."""
     prepared = Prepared(flare_star)
-    model = shape.periodic_variability(prepared.time, prepared.flux)
+    model = shape.periodic_variability(prepared.time, prepared.flux, prepared.cadence)
     found = find_flares(prepared.time, prepared.flux / model, prepared.flux_err / model,
                         prepared.cadence)
     rate, fraction = reference_flares(prepared.time, prepared.flux / model,
@@ -261,7 +261,7 @@ def test_a_spotted_star_of_days_is_no_flare_star(kepler10, period, amplitude):
     lc = kepler10
     star = with_flux(lc, lc.flux * (1 + amplitude * np.sin(2 * np.pi * lc.time / period)))
     prepared = Prepared(star)
-    assert shape.median_cuts_maxima(prepared.time, prepared.flux)
+    assert shape.median_cuts_maxima(prepared.time, prepared.flux, prepared.cadence)
     # the noise the test is judged against: scipy's MAD of second differences, by hand
     second = np.diff(prepared.flux, 2)
     assert shape.curvature_free_sigma(prepared.flux) == pytest.approx(

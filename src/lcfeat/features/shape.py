@@ -24,14 +24,8 @@ from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Extra, Value, declare
 from lcfeat.lightcurve import robust
 from lcfeat.lightcurve.flares import QUIESCENT_WINDOW_D, find_flares
-from lcfeat.lightcurve.robust import finite_cadences, robust_sigma, true_runs
-from lcfeat.search.detrend import (
-    PREWHITEN_BIN_D,
-    PREWHITEN_HARMONICS,
-    base_frequency,
-    dominant_frequency,
-    variability_model,
-)
+from lcfeat.lightcurve.robust import binned_means, finite_cadences, robust_sigma, true_runs
+from lcfeat.search.detrend import PREWHITEN_BIN_D, dominant_frequency, periodic_model
 
 DOMAIN = "shape"
 #: The flux this domain is computed on (docs/features.md says it for every domain).
@@ -159,7 +153,7 @@ def shape_features(flux: np.ndarray) -> DomainResult:
         SCALED, "robust sigma is zero (half the cadences or more equal the median)")
 
 
-def median_cuts_maxima(time: np.ndarray, flux: np.ndarray) -> bool:
+def median_cuts_maxima(time: np.ndarray, flux: np.ndarray, cadence: float) -> bool:
     """True when a running median over QUIESCENT_WINDOW_D does not give the quiescent flux of
     a star that varies, so its periodic variability must be divided out first: it would cut
     the star's maxima by more than MAX_MEDIAN_CUT_SIGMA x the per-cadence noise (near a
@@ -169,11 +163,9 @@ def median_cuts_maxima(time: np.ndarray, flux: np.ndarray) -> bool:
     excess would be exactly 0, and its sigma with it). c and the drift are the 90th
     percentiles of the second and first differences of the flux's CURVATURE_BIN_D means
     (consecutive bins): a rotation of hours or days has them, a quiet star's noise and slow
-    drifts do not. The noise is `curvature_free_sigma`."""
-    index = np.floor((time - time[0]) / CURVATURE_BIN_D).astype(np.int64)
-    counts = np.bincount(index)
-    filled = np.flatnonzero(counts)
-    means = np.bincount(index, weights=flux)[filled] / counts[filled]
+    drifts do not. The noise is `curvature_free_sigma`; `cadence` is the light curve's
+    (days)."""
+    filled, means = binned_means(time, flux, CURVATURE_BIN_D)
     triple = (filled[2:] - filled[:-2]) == 2
     pair = (filled[1:] - filled[:-1]) == 1
     if not np.any(triple):
@@ -182,7 +174,6 @@ def median_cuts_maxima(time: np.ndarray, flux: np.ndarray) -> bool:
     second = np.abs(means[2:] - 2.0 * means[1:-1] + means[:-2])[triple]
     curvature = float(np.percentile(second, 90)) / CURVATURE_BIN_D**2
     cut = 0.5 * curvature * (QUIESCENT_WINDOW_D / 4.0) ** 2
-    cadence = float(np.median(np.diff(time)))
     drift = float(np.percentile(np.abs(np.diff(means)[pair]), 90)) * cadence / CURVATURE_BIN_D
     return cut > MAX_MEDIAN_CUT_SIGMA * noise or drift > MAX_DRIFT_SIGMA * noise
 
@@ -196,7 +187,8 @@ def curvature_free_sigma(flux: np.ndarray) -> float:
     return robust_sigma(flux[2:] - 2.0 * flux[1:-1] + flux[:-2]) / np.sqrt(6.0)
 
 
-def periodic_variability(time: np.ndarray, flux: np.ndarray) -> np.ndarray | float:
+def periodic_variability(time: np.ndarray, flux: np.ndarray, cadence: float
+                         ) -> np.ndarray | float:
     """The star's periodic variability, as the transit search models it (its dominant period
     with harmonics and a line in chunks; `lcfeat.search.detrend`), to divide the flux by so
     that a fast rotator's maxima do not rise above the running median the flares are measured
@@ -204,20 +196,19 @@ def periodic_variability(time: np.ndarray, flux: np.ndarray) -> np.ndarray | flo
     if time.size < 2 or np.any(np.diff(time) < 0) or \
             (time[-1] - time[0]) / PREWHITEN_BIN_D >= MAX_PREWHITEN_BINS:
         return 1.0
-    if not median_cuts_maxima(time, flux):
+    if not median_cuts_maxima(time, flux, cadence):
         return 1.0  # most stars: the fit costs about 20 ms of a 17-quarter star's 0.25 s
     frequency = dominant_frequency(time, flux)
     if frequency is None:
         return 1.0
-    base = base_frequency(time, flux, frequency)
-    return variability_model(time, flux, base, PREWHITEN_HARMONICS * round(frequency / base))
+    return periodic_model(time, flux, frequency)[0]
 
 
 def flare_extras(prepared: Prepared) -> dict[str, Value]:
     """`shape_flare_rate` and `shape_flare_flux_fraction` (None when not measurable)."""
     ok = np.isfinite(prepared.time) & np.isfinite(prepared.flux)
     time, flux = prepared.time[ok], prepared.flux[ok]
-    model = periodic_variability(time, flux)
+    model = periodic_variability(time, flux, prepared.cadence)
     flares = find_flares(time, flux / model, prepared.flux_err[ok] / model, prepared.cadence)
     if flares is None:
         return dict.fromkeys(extra.name for extra in EXTRAS)

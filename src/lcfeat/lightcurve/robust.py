@@ -131,6 +131,17 @@ def _running_median(padded: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def binned_means(time: np.ndarray, values: np.ndarray, width: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The means of `values` in consecutive bins of `width` days counted from the first
+    cadence, and each non-empty bin's number (bins of a gap are left out: consecutive
+    numbers are neighbours in time)."""
+    index = np.floor((time - time[0]) / width).astype(np.int64)
+    counts = np.bincount(index)
+    filled = np.flatnonzero(counts)
+    return filled, np.bincount(index, weights=values)[filled] / counts[filled]
+
+
 def point_to_point_sigma(x: np.ndarray) -> float:
     """White-noise sigma from successive differences, insensitive to slow variability."""
     if x.size < 3:

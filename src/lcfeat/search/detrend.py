@@ -40,6 +40,7 @@ from lcfeat.lightcurve.robust import (
     KEPLER_CADENCE_D,
     MAD_TO_SIGMA,
     SEGMENT_GAP_DAYS,
+    binned_means,
     biweight_trend,
     cadences_in,
     median_cadence,
@@ -226,10 +227,7 @@ def dominant_frequency(time: np.ndarray, flux: np.ndarray) -> float | None:
 def variability_amplitude(time: np.ndarray, flux: np.ndarray) -> float:
     """Semi-amplitude of the flux's variability: sqrt(2) x the standard deviation of its
     AMPLITUDE_BIN_D means (a sinusoid's, for a sinusoid)."""
-    index = np.floor((time - time[0]) / AMPLITUDE_BIN_D).astype(np.int64)
-    counts = np.bincount(index)
-    sums = np.bincount(index, weights=flux)
-    means = sums[counts > 0] / counts[counts > 0]
+    _, means = binned_means(time, flux, AMPLITUDE_BIN_D)
     return float(np.sqrt(2.0) * np.std(means)) if means.size > 1 else 0.0
 
 
@@ -411,6 +409,17 @@ def variability_model(time: np.ndarray, flux: np.ndarray, frequency: float,
     return weight * first + (1.0 - weight) * second
 
 
+def periodic_model(time: np.ndarray, flux: np.ndarray, frequency: float
+                   ) -> tuple[np.ndarray, float, int]:
+    """The variability at the dominant `frequency` (`variability_model`) fitted at its base
+    frequency (`base_frequency`: half of it for unequal minima) with PREWHITEN_HARMONICS
+    harmonics per `frequency` (twice as many at half of it, so the dominant one's stay):
+    the model, the base frequency and the number of harmonics."""
+    base = base_frequency(time, flux, frequency)
+    harmonics = PREWHITEN_HARMONICS * round(frequency / base)
+    return variability_model(time, flux, base, harmonics), base, harmonics
+
+
 def away_from_edges(time: np.ndarray, trim: float = EDGE_TRIM_D) -> np.ndarray:
     """True for cadences more than `trim` days from the start and end of their segment
     (segments split at gaps longer than SEGMENT_GAP_DAYS). Segments shorter than 4 x trim are
@@ -481,9 +490,8 @@ def detrend_for_search(time: np.ndarray, flux: np.ndarray) -> Detrended:
     fitted: list[tuple[float, float]] = []
     harmonics: list[int] = []
     while frequency is not None and len(fitted) < PREWHITEN_COMPONENTS:
-        base = base_frequency(time, flux, frequency)
-        harmonics.append(PREWHITEN_HARMONICS * round(frequency / base))
-        model = variability_model(time, flux, base, harmonics[-1])
+        model, base, n_harmonics = periodic_model(time, flux, frequency)
+        harmonics.append(n_harmonics)
         fitted.append((1.0 / base, float(np.sqrt(2.0) * np.std(model))))
         flux = flux - model + 1.0
         result = dataclasses.replace(_biweight_detrended(time, flux, TREND_WINDOW_D, sampling),

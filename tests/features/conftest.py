@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lcfeat.features.registry import names_in
+from lcfeat.features.registry import BY_DOMAIN, names_in
 from lcfeat.lightcurve import LightCurve, read_light_curve
 
 #: Kepler long cadence in days (29.4244 min, Kepler Instrument Handbook KSCI-19033).
@@ -142,11 +142,13 @@ def long_light_curve(request) -> LightCurve:
 
 
 def assert_policy(domain: str, result) -> None:
-    """The NULL policy of FEATURES.md: exactly the domain's names, each a finite float or
-    None with a non-empty reason."""
+    """The NULL policy of FEATURES.md: exactly the domain's names, then its extras, each a
+    finite float or None with a non-empty reason (and no reason for a value)."""
     assert list(result.values) == list(names_in(domain))
-    for name, value in result.values.items():
+    assert list(result.extras) == list(BY_DOMAIN[domain].extra_names)
+    for name, value in (*result.values.items(), *result.extras.items()):
         if value is None:
             assert isinstance(result.null_reasons.get(name), str) and result.null_reasons[name]
         else:
             assert isinstance(value, float) and math.isfinite(value), (name, value)
+            assert name not in result.null_reasons, name

@@ -141,3 +141,21 @@ def test_finish_refuses_null_without_reason_and_unknown_names():
         finish(BY_DOMAIN["centroid"], DomainResult(dict.fromkeys(names_in("centroid"))))
     with pytest.raises(AssertionError, match="centroid_wobble"):
         finish(BY_DOMAIN["centroid"], DomainResult({"centroid_wobble": 1.0}))
+
+
+def test_finish_holds_extras_to_the_policy():
+    """An extra is a finite float or NULL with a reason, as a feature is: an inf becomes an
+    explained NULL, a NULL (or a declared extra left out) without a reason is a bug."""
+    values = dict.fromkeys(names_in("shape"), 1.0)
+    result = finish(BY_DOMAIN["shape"], DomainResult(
+        values, extras={"shape_flare_rate": math.inf, "shape_flare_flux_fraction": 0.5}))
+    assert result.extras == {"shape_flare_rate": None, "shape_flare_flux_fraction": 0.5}
+    assert result.null_reasons == {"shape_flare_rate": NON_FINITE_REASON}
+    explained = DomainResult(dict(values)).set_extras_null(
+        ("shape_flare_rate", "shape_flare_flux_fraction"), "too short")
+    assert finish(BY_DOMAIN["shape"], explained).null_reasons == {
+        "shape_flare_rate": "too short", "shape_flare_flux_fraction": "too short"}
+    for extras in ({"shape_flare_rate": None, "shape_flare_flux_fraction": 0.5},
+                   {"shape_flare_flux_fraction": 0.5}):
+        with pytest.raises(AssertionError, match="shape_flare_rate is NULL without a reason"):
+            finish(BY_DOMAIN["shape"], DomainResult(dict(values), extras=extras))

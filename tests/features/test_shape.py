@@ -153,7 +153,11 @@ def test_no_dips_gives_finite_asymmetry(light_curve_from):
 def test_too_few_points(n, light_curve_from):
     result = compute_domain("shape", Prepared(light_curve_from(1 + np.arange(n, dtype=float))))
     assert all(v is None for v in result.values.values())
-    assert set(result.null_reasons) == set(NAMES)
+    # the flare extras are NULL too, each with its own reason
+    extras = ("shape_flare_rate", "shape_flare_flux_fraction")
+    assert all(result.extras[name] is None for name in extras)
+    assert set(result.null_reasons) == set(NAMES) | set(extras)
+    assert all(f"{n} finite cadences" in result.null_reasons[name] for name in extras)
 
 
 def test_three_points_match_reference(light_curve_from):

@@ -236,6 +236,10 @@ def test_degenerate_light_curves_give_nulls_with_reasons(light_curve_from, kind)
     result = compute_domain("transit", Prepared(lc))
     assert all(result.values[name] is None for name in NAMES)
     assert all(result.null_reasons[name] for name in NAMES)
+    # the extras are NULL for the same reason, not silently
+    assert all(result.extras[name] is None for name in EXTRA_NAMES)
+    assert {result.null_reasons[name] for name in (*NAMES, *EXTRA_NAMES)} == {
+        result.null_reasons[NAMES[0]]}
 
 
 def test_nan_cadences_are_ignored(light_curve_from):
@@ -292,5 +296,9 @@ def test_hostile_input_never_raises_nor_gives_inf(lc):
             assert result.null_reasons[name], name
         else:
             assert math.isfinite(value), (name, value)
+    assert tuple(result.extras) == EXTRA_NAMES
     for name, value in result.extras.items():
-        assert value is None or math.isfinite(value), (name, value)
+        if value is None:
+            assert result.null_reasons[name], name
+        else:
+            assert math.isfinite(value), (name, value)

@@ -11,7 +11,7 @@ import pytest
 
 from lcfeat.archive import open_archive
 from lcfeat.cli import main
-from lcfeat.features.registry import FEATURE_NAMES
+from lcfeat.features.registry import EXTRA_NAMES, FEATURE_NAMES
 from lcfeat.pipeline import RunSettings, run_pipeline
 from lcfeat.pipeline.executors import LocalExecutor
 from lcfeat.store import Store
@@ -55,8 +55,8 @@ def test_cli_run_fills_one_row_per_target_with_all_columns(full_run):
         assert row["n_features_total"] == 63
         assert row["n_features_valid"] >= 60
         reasons = json.loads(row["null_reasons"] or "{}")
-        nulls = {name for name in FEATURE_NAMES if row[name] is None}
-        assert nulls == set(reasons), "every NULL has a reason"
+        nulls = {name for name in (*FEATURE_NAMES, *EXTRA_NAMES) if row[name] is None}
+        assert nulls == set(reasons), "every NULL, feature or extra, has a reason"
     with sqlite3.connect(db) as conn:
         batches = conn.execute("select count(*) from processing_log").fetchone()[0]
         runs = conn.execute("select status, n_done, n_failed from runs").fetchall()

@@ -18,7 +18,8 @@ def features_markdown() -> str:
         f"Schema version {SCHEMA_VERSION}, registry hash `{registry_hash()}`: "
         f"{len(FEATURES)} features in {len(BY_DOMAIN)} domains, one row per target in the table "
         "`features`, keyed by `target_id` (`KIC <integer>`). NULL means the value could not be "
-        "computed; the reason is stored in the row's `null_reasons`.",
+        "computed; the reason is stored in the row's `null_reasons` (for an extra as for a "
+        "feature).",
         "",
     ]
     for domain, spec in BY_DOMAIN.items():

@@ -23,7 +23,11 @@ import numpy as np
 from lcfeat.features.prepared import Prepared
 from lcfeat.features.spec import Domain, DomainResult, Extra, Value, declare
 from lcfeat.lightcurve import robust
-from lcfeat.lightcurve.flares import QUIESCENT_WINDOW_D, find_flares
+from lcfeat.lightcurve.flares import (
+    QUIESCENT_WINDOW_D,
+    FlaresNotMeasurableError,
+    find_flares,
+)
 from lcfeat.lightcurve.robust import binned_means, finite_cadences, robust_sigma, true_runs
 from lcfeat.search.detrend import PREWHITEN_BIN_D, dominant_frequency, periodic_model
 
@@ -204,23 +208,26 @@ def periodic_variability(time: np.ndarray, flux: np.ndarray, cadence: float
     return periodic_model(time, flux, frequency)[0]
 
 
-def flare_extras(prepared: Prepared) -> dict[str, Value]:
-    """`shape_flare_rate` and `shape_flare_flux_fraction` (None when not measurable)."""
+def add_flare_extras(result: DomainResult, prepared: Prepared) -> DomainResult:
+    """`result` with `shape_flare_rate` and `shape_flare_flux_fraction` (NULL with the
+    reason when the light curve gives nothing to measure flares against)."""
     ok = np.isfinite(prepared.time) & np.isfinite(prepared.flux)
     time, flux = prepared.time[ok], prepared.flux[ok]
     model = periodic_variability(time, flux, prepared.cadence)
-    flares = find_flares(time, flux / model, prepared.flux_err[ok] / model, prepared.cadence)
-    if flares is None:
-        return dict.fromkeys(extra.name for extra in EXTRAS)
-    return {"shape_flare_rate": flares.rate, "shape_flare_flux_fraction": flares.flux_fraction}
+    try:
+        flares = find_flares(time, flux / model, prepared.flux_err[ok] / model,
+                             prepared.cadence)
+    except FlaresNotMeasurableError as exc:
+        return result.set_extras_null((extra.name for extra in EXTRAS), str(exc))
+    result.extras.update(shape_flare_rate=flares.rate,
+                         shape_flare_flux_fraction=flares.flux_fraction)
+    return result
 
 
 def compute(prepared: Prepared) -> DomainResult:
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
         _, flux = finite_cadences(prepared.time, prepared.flux)
-        result = shape_features(flux)
-        result.extras = flare_extras(prepared)
-        return result
+        return add_flare_extras(shape_features(flux), prepared)
 
 
 SPEC = Domain(DOMAIN, FLUX, FEATURES, compute, EXTRAS)

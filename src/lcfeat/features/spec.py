@@ -40,16 +40,18 @@ class Extra:
 
 @dataclass
 class DomainResult:
-    """A domain's values; NULL is `None` in `values` with a reason in `null_reasons`."""
+    """A domain's values and extras; NULL is `None` in `values` or `extras` with a reason
+    in `null_reasons` (keyed by the feature's or the extra's name)."""
 
     values: dict[str, Value]
     null_reasons: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Value] = field(default_factory=dict)
 
     @classmethod
-    def all_null(cls, names: Iterable[str], reason: str) -> DomainResult:
-        """Every named value NULL for one reason."""
-        return cls({}).set_null(names, reason)
+    def all_null(cls, names: Iterable[str], reason: str,
+                 extra_names: Iterable[str] = ()) -> DomainResult:
+        """Every named value and extra NULL for one reason."""
+        return cls({}).set_null(names, reason).set_extras_null(extra_names, reason)
 
     def set_null(self, names: Iterable[str], reason: str) -> DomainResult:
         """Make the named values NULL for `reason` (the one way a domain writes a NULL)."""
@@ -57,6 +59,20 @@ class DomainResult:
             self.values[name] = None
             self.null_reasons[name] = reason
         return self
+
+    def set_extras_null(self, names: Iterable[str], reason: str) -> DomainResult:
+        """Make the named extras NULL for `reason`."""
+        for name in names:
+            self.extras[name] = None
+            self.null_reasons[name] = reason
+        return self
+
+    def set_extra(self, name: str, value: Value, reason: str) -> None:
+        """The extra `value`, or NULL for `reason` when it is None."""
+        if value is None:
+            self.set_extras_null((name,), reason)
+        else:
+            self.extras[name] = value
 
     def set(self, name: str, value: Value, reason: str = "") -> None:
         """`value`, or NULL for `reason` when it is None."""

@@ -115,6 +115,7 @@ EXTRAS = (
           "with the error from the scatter of flux means over its duration (red noise "
           "included; Pont et al. 2006) is under 7.1"),
 )
+EXTRA_NAMES = tuple(e.name for e in EXTRAS)
 #: Nominal solar radius over Jupiter's equatorial radius (IAU 2015 B3: 695,700 / 71,492 km).
 R_SUN_OVER_R_JUP = 695_700.0 / 71_492.0
 PLAUSIBLE_MAX_RJUP = 2.0
@@ -152,7 +153,8 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None,
     result, t, y = periodic.result, periodic.time, periodic.y
     cand = result.candidate
     if not all(np.isfinite([cand.period, cand.epoch, cand.duration, cand.depth])):
-        return DomainResult.all_null(NAMES, "no box with a dip fits the detrended flux")
+        return DomainResult.all_null(NAMES, "no box with a dip fits the detrended flux",
+                                     EXTRA_NAMES)
     values: dict[str, Value] = {
         "transit_bls_power": result.sde,
         "transit_bls_period": cand.period,
@@ -194,12 +196,12 @@ def candidate_features(found: TransitSearch, stellar_radius: float | None,
         extras["transit_odd_even_sigma"] = float(sigma_oe)
         values["transit_odd_even_consistent"] = 1.0 if sigma_oe <= ODD_EVEN_MAX_SIGMA else 0.0
     else:
-        out.set_null(("transit_odd_even_consistent",),
-                     "no odd or no even transit of the best box has data")
-        extras["transit_odd_even_sigma"] = None
-    extras["transit_secondary_snr"] = secondary_snr(
-        t, y, sigma, cand, single.level, single.n_out
-    )
+        reason = "no odd or no even transit of the best box has data"
+        out.set_null(("transit_odd_even_consistent",), reason)
+        out.set_extras_null(("transit_odd_even_sigma",), reason)
+    out.set_extra("transit_secondary_snr",
+                  secondary_snr(t, y, sigma, cand, single.level, single.n_out),
+                  "no cadence within the best box's duration of phase 0.5")
     return out
 
 
@@ -209,7 +211,7 @@ def transit_features(time: np.ndarray, flux: np.ndarray, stellar_radius: float |
     try:
         found = search_transits(time, flux, parallel=parallel)
     except NotSearchableError as exc:
-        return DomainResult.all_null(NAMES, str(exc))
+        return DomainResult.all_null(NAMES, str(exc), EXTRA_NAMES)
     return candidate_features(found, stellar_radius, catalog)
 
 

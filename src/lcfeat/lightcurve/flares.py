@@ -49,6 +49,10 @@ QUIESCENT_WINDOW_D = 13 * KEPLER_CADENCE_D
 MIN_CADENCES = 20
 
 
+class FlaresNotMeasurableError(ValueError):
+    """The light curve gives nothing to measure flares against; the message says why."""
+
+
 @dataclass(frozen=True, eq=False)
 class Flares:
     """The flares found in a light curve and the time it was observed.
@@ -87,7 +91,7 @@ def quiescent_flux(flux: np.ndarray, cadence: float) -> np.ndarray:
 
 
 def find_flares(time: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None = None,
-                cadence: float | None = None) -> Flares | None:
+                cadence: float | None = None) -> Flares:
     """The flares of a light curve (`flux` at `time` with errors `flux_err`, sampled every
     `cadence` days: by default the median step of `time`).
 
@@ -96,28 +100,36 @@ def find_flares(time: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None 
     (relative to the quiescent flux) is taken off; sigma is the robust sigma of the excess,
     and the error test is skipped where the error is missing or not finite. An event is a run
     of N3 or more consecutive passing cadences; runs fewer than MERGE_CADENCES cadences apart
-    (in time) are one. None when there is nothing to measure against: fewer than
-    MIN_CADENCES finite cadences or fewer than the quiescent window holds, a quiescent flux
-    that is not positive, or a sigma that is zero or not finite.
+    (in time) are one.
+
+    Raises FlaresNotMeasurableError when there is nothing to measure against: fewer than
+    MIN_CADENCES finite cadences or fewer than the quiescent window holds, no cadence, a
+    quiescent flux that is not positive, or a sigma that is zero or not finite.
     """
     time = np.asarray(time, dtype=np.float64)
     flux = np.asarray(flux, dtype=np.float64)
     kept = np.flatnonzero(np.isfinite(time) & np.isfinite(flux))
     if kept.size < MIN_CADENCES:
-        return None
+        raise FlaresNotMeasurableError(
+            f"{kept.size} finite cadences, fewer than {MIN_CADENCES}: no flare statistics")
     t, f = time[kept], flux[kept]
     if cadence is None:
         cadence = median_cadence(t)
-    if not (np.isfinite(cadence) and cadence > 0) or \
-            kept.size < odd_cadences_in(QUIESCENT_WINDOW_D, cadence, minimum=3):
-        return None
+    if not (np.isfinite(cadence) and cadence > 0):
+        raise FlaresNotMeasurableError("no cadence: the time stamps do not advance")
+    window = odd_cadences_in(QUIESCENT_WINDOW_D, cadence, minimum=3)
+    if kept.size < window:
+        raise FlaresNotMeasurableError(
+            f"{kept.size} finite cadences, fewer than the {window} of the quiescent window")
     level = quiescent_flux(f, cadence)
     if not np.all(level > 0):
-        return None
+        raise FlaresNotMeasurableError(
+            "the quiescent flux (running median) is not positive everywhere")
     excess = f / level - 1.0
     sigma = robust_sigma(excess)
     if not (np.isfinite(sigma) and sigma > 0):
-        return None
+        raise FlaresNotMeasurableError(
+            "the flux has no scatter about its quiescent level to measure flares against")
 
     passing = (excess > 0) & (excess > N1 * sigma)
     if flux_err is not None:

@@ -33,7 +33,7 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "extraction_time_seconds": ("s", "wall time of reading and extracting the target"),
     "n_features_valid": ("count", "features with a value (not NULL), of 63"),
     "n_features_total": ("count", "features defined by the registry (63)"),
-    "null_reasons": ("", "JSON object: feature name -> why it is NULL"),
+    "null_reasons": ("", "JSON object: feature or extra name -> why it is NULL"),
     "n_points": ("count", "cadences used after the quality mask"),
     "duration_days": ("d", "time from the first to the last cadence used"),
     "quarters": ("", "Kepler quarters (TESS sectors) used, comma separated"),

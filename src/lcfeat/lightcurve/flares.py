@@ -84,10 +84,10 @@ class Flares:
         return float(np.sum(self.equivalent_duration)) / self.observing_time
 
 
-def quiescent_flux(flux: np.ndarray, cadence: float) -> np.ndarray:
-    """The running median of `flux` over QUIESCENT_WINDOW_D (the same time span whatever the
-    cadence)."""
-    return running_median(flux, odd_cadences_in(QUIESCENT_WINDOW_D, cadence, minimum=3))
+def quiescent_window(cadence: float) -> int:
+    """QUIESCENT_WINDOW_D in cadences of `cadence` days (odd, at least 3): the same time span
+    whatever the cadence."""
+    return odd_cadences_in(QUIESCENT_WINDOW_D, cadence, minimum=3)
 
 
 def find_flares(time: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None = None,
@@ -95,7 +95,8 @@ def find_flares(time: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None 
     """The flares of a light curve (`flux` at `time` with errors `flux_err`, sampled every
     `cadence` days: by default the median step of `time`).
 
-    The excess of a cadence is its flux over the quiescent flux (`quiescent_flux`) minus 1.
+    The excess of a cadence is its flux over the quiescent flux (the running median over
+    `quiescent_window` cadences) minus 1.
     It passes when it is positive, above N1 sigma, and above N2 sigma once the cadence's error
     (relative to the quiescent flux) is taken off; sigma is the robust sigma of the excess,
     and the error test is skipped where the error is missing or not finite. An event is a run
@@ -117,11 +118,11 @@ def find_flares(time: np.ndarray, flux: np.ndarray, flux_err: np.ndarray | None 
         cadence = median_cadence(t)
     if not (np.isfinite(cadence) and cadence > 0):
         raise FlaresNotMeasurableError("no cadence: the time stamps do not advance")
-    window = odd_cadences_in(QUIESCENT_WINDOW_D, cadence, minimum=3)
+    window = quiescent_window(cadence)
     if kept.size < window:
         raise FlaresNotMeasurableError(
             f"{kept.size} finite cadences, fewer than the {window} of the quiescent window")
-    level = quiescent_flux(f, cadence)
+    level = running_median(f, window)
     if not np.all(level > 0):
         raise FlaresNotMeasurableError(
             "the quiescent flux (running median) is not positive everywhere")

@@ -261,28 +261,11 @@ def cdpp(time: np.ndarray, flux: np.ndarray, n_duration: int) -> float:
 
 def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
     """The signal's box SNR at its true period, epoch and duration on the flux detrended the
-    field's standard way, knowing the transit: wotan's biweight with a window of 3 x the true
-    duration (Hippke et al. 2019's recommendation), split at gaps longer than half a day,
-    bright outliers (flares) cut as lightkurve's `remove_outliers` does for a transit search
-    (astropy's sigma_clip, 3 sigma above, none below) and the flux detrended again without
-    them (a flare lifts the trend around it); depth = mean out of transit - mean in transit,
-    its error from the residual's robust per-cadence sigma (`population.robust_std`). No
-    search, no other period: at best what wotan + a box search could find on that flux, an
-    optimistic ceiling independent of lcfeat's detrending."""
-    from astropy.stats import sigma_clip
-    from wotan import flatten
-
-    ok = np.isfinite(lc.time) & np.isfinite(lc.flux)
-    time, flux = lc.time[ok], lc.flux[ok]
-    for _ in range(2):
-        flat = flatten(time, flux, method="biweight", window_length=3.0 * signal.duration,
-                       edge_cutoff=0.0, break_tolerance=0.5)
-        good = np.isfinite(flat)
-        time, flux, flat = time[good], flux[good], flat[good]
-        bright = sigma_clip(flat, sigma_upper=3.0, sigma_lower=np.inf, cenfunc="median",
-                            stdfunc="mad_std", maxiters=5).mask
-        time, flux, flat = time[~bright], flux[~bright], flat[~bright]
-    residual = flat - 1.0
+    field's standard way, knowing the transit (`wotan_detrended`); depth = mean out of
+    transit - mean in transit, its error from the residual's robust per-cadence sigma
+    (`population.robust_std`). No search, no other period: at best what wotan + a box search
+    could find on that flux, an optimistic ceiling independent of lcfeat's detrending."""
+    time, residual = wotan_detrended(lc, signal.duration)
     inside = signal.in_box(time)
     n_in, n_out = int(np.count_nonzero(inside)), int(np.count_nonzero(~inside))
     if n_in == 0 or n_out == 0:
@@ -290,6 +273,29 @@ def reference_snr(lc: LightCurve, signal: pop.Signal) -> float:
     sigma = pop.robust_std(residual)
     depth = float(residual[~inside].mean() - residual[inside].mean())
     return depth / (sigma * math.sqrt(1.0 / n_in + 1.0 / n_out))
+
+
+def wotan_detrended(lc: LightCurve, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """(time, flux / trend - 1) of `lc` detrended the field's standard way for a transit of
+    `duration`: wotan's biweight with a window of 3 x the duration (Hippke et al. 2019's
+    recommendation), split at gaps longer than half a day, bright outliers (flares) cut as
+    lightkurve's `remove_outliers` does for a transit search (astropy's sigma_clip, 3 sigma
+    above, none below) and the flux detrended again without them (a flare lifts the trend
+    around it). Only the cadences kept are returned."""
+    from astropy.stats import sigma_clip
+    from wotan import flatten
+
+    ok = np.isfinite(lc.time) & np.isfinite(lc.flux)
+    time, flux = lc.time[ok], lc.flux[ok]
+    for _ in range(2):
+        flat = flatten(time, flux, method="biweight", window_length=3.0 * duration,
+                       edge_cutoff=0.0, break_tolerance=0.5)
+        good = np.isfinite(flat)
+        time, flux, flat = time[good], flux[good], flat[good]
+        bright = sigma_clip(flat, sigma_upper=3.0, sigma_lower=np.inf, cenfunc="median",
+                            stdfunc="mad_std", maxiters=5).mask
+        time, flux, flat = time[~bright], flux[~bright], flat[~bright]
+    return time, flat - 1.0
 
 
 def run_star(kind: str, index: int, seed: int, periods_to_time: int, per_call: int,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["bench_startup.py", "bench_features.py", "bench_transit.py", "bench_injection.py",
-         "bench_population.py", "bench_pipeline.py", "bench_fetch.py", "bench_store.py"]
+         "bench_population.py", "bench_ceiling.py", "bench_pipeline.py", "bench_fetch.py",
+         "bench_store.py"]
 
 
 def main() -> int:

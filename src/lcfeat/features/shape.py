@@ -28,7 +28,7 @@ from lcfeat.lightcurve.flares import (
     FlaresNotMeasurableError,
     find_flares,
 )
-from lcfeat.lightcurve.robust import binned_means, finite_cadences, robust_sigma, true_runs
+from lcfeat.lightcurve.robust import binned_means, robust_sigma, true_runs
 from lcfeat.search.detrend import PREWHITEN_BIN_D, dominant_frequency, periodic_model
 
 DOMAIN = "shape"
@@ -208,15 +208,14 @@ def periodic_variability(time: np.ndarray, flux: np.ndarray, cadence: float
     return periodic_model(time, flux, frequency)[0]
 
 
-def add_flare_extras(result: DomainResult, prepared: Prepared) -> DomainResult:
-    """`result` with `shape_flare_rate` and `shape_flare_flux_fraction` (NULL with the
-    reason when the light curve gives nothing to measure flares against)."""
-    ok = np.isfinite(prepared.time) & np.isfinite(prepared.flux)
-    time, flux = prepared.time[ok], prepared.flux[ok]
-    model = periodic_variability(time, flux, prepared.cadence)
+def add_flare_extras(result: DomainResult, time: np.ndarray, flux: np.ndarray,
+                     flux_err: np.ndarray, cadence: float) -> DomainResult:
+    """`result` with `shape_flare_rate` and `shape_flare_flux_fraction` of the finite
+    cadences `time`, `flux`, `flux_err` sampled every `cadence` days (NULL with the reason
+    when they give nothing to measure flares against)."""
+    model = periodic_variability(time, flux, cadence)
     try:
-        flares = find_flares(time, flux / model, prepared.flux_err[ok] / model,
-                             prepared.cadence)
+        flares = find_flares(time, flux / model, flux_err / model, cadence)
     except FlaresNotMeasurableError as exc:
         return result.set_extras_null((extra.name for extra in EXTRAS), str(exc))
     result.extras.update(shape_flare_rate=flares.rate,
@@ -226,8 +225,10 @@ def add_flare_extras(result: DomainResult, prepared: Prepared) -> DomainResult:
 
 def compute(prepared: Prepared) -> DomainResult:
     with np.errstate(all="ignore"):  # overflow on absurd input becomes NULL in the policy
-        _, flux = finite_cadences(prepared.time, prepared.flux)
-        return add_flare_extras(shape_features(flux), prepared)
+        ok = np.isfinite(prepared.time) & np.isfinite(prepared.flux)
+        time, flux = prepared.time[ok], prepared.flux[ok]
+        return add_flare_extras(shape_features(flux), time, flux, prepared.flux_err[ok],
+                                prepared.cadence)
 
 
 SPEC = Domain(DOMAIN, FLUX, FEATURES, compute, EXTRAS)

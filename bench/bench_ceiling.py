@@ -36,12 +36,12 @@ as the population bench judges them) beside the share detectable on each flux.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
@@ -63,32 +63,19 @@ GP_FIT_D = 150.0
 FLARE_DECAY_CADENCES = 2
 
 
-@dataclass(frozen=True)
-class Box:
-    """A transit box at the planet's period and duration, its epoch shifted by `offset`."""
-
-    period: float
-    epoch: float
-    duration: float
-
-    def inside(self, time: np.ndarray, half_width: float | None = None) -> np.ndarray:
-        half = 0.5 * self.duration if half_width is None else half_width
-        phase = ((time - self.epoch) / self.period + 0.5) % 1.0 - 0.5
-        return np.abs(phase * self.period) < half
-
-
-def boxes(signal: pop.Signal, rng: np.random.Generator, count: int = N_RANDOM) -> list[Box]:
-    """The true box, then `count` boxes at random epochs at least two durations (a quarter
-    period on the shortest periods) from it."""
+def boxes(signal: pop.Signal, rng: np.random.Generator, count: int = N_RANDOM
+          ) -> list[pop.Signal]:
+    """The true box (the signal itself), then `count` boxes at random epochs at least two
+    durations (a quarter period on the shortest periods) from it."""
     margin = min(2.0 * signal.duration, 0.25 * signal.period)
     offsets = rng.uniform(margin, signal.period - margin, count)
-    return [Box(signal.period, signal.epoch + float(offset), signal.duration)
-            for offset in (0.0, *offsets)]
+    return [signal, *(dataclasses.replace(signal, epoch=signal.epoch + float(offset))
+                      for offset in offsets)]
 
 
-def deficit(time: np.ndarray, residual: np.ndarray, box: Box) -> float:
+def deficit(time: np.ndarray, residual: np.ndarray, box: pop.Signal) -> float:
     """Mean of -residual inside `box` (NaN when no cadence is)."""
-    inside = box.inside(time)
+    inside = box.in_box(time)
     return float(-residual[inside].mean()) if inside.any() else math.nan
 
 
@@ -98,12 +85,11 @@ def empirical_snr(deficits: Sequence[float]) -> float:
     rest = rest[np.isfinite(rest)]
     if not math.isfinite(truth) or rest.size < 10:
         return math.nan
-    centre = float(np.median(rest))
-    scatter = 1.4826 * float(np.median(np.abs(rest - centre)))
-    return (truth - centre) / scatter if scatter > 0 else math.nan
+    scatter = pop.robust_std(rest)
+    return (truth - float(np.median(rest))) / scatter if scatter > 0 else math.nan
 
 
-def fixed_flux_snr(time: np.ndarray, residual: np.ndarray, compared: Sequence[Box]) -> float:
+def fixed_flux_snr(time: np.ndarray, residual: np.ndarray, compared: Sequence[pop.Signal]) -> float:
     """Empirical SNR on a flux made without knowing the boxes."""
     return empirical_snr([deficit(time, residual, box) for box in compared])
 
@@ -146,22 +132,22 @@ def fit_rotating_star(time: np.ndarray, y: np.ndarray, rotation: float) -> np.nd
 
 
 def gp_snr(time: np.ndarray, y: np.ndarray, usable: np.ndarray, rotation: float,
-           compared: Sequence[Box]) -> float:
+           compared: Sequence[pop.Signal]) -> float:
     """Empirical SNR on `y` minus the GP's conditional mean, the GP conditioned for each box
     on the `usable` cadences outside it (and outside the true transits)."""
     from celerite2 import GaussianProcess
 
     truth = compared[0]
-    near_truth = truth.inside(time, truth.duration)
+    near_truth = truth.in_box(time, truth.duration)
     params = fit_rotating_star(time[usable & ~near_truth], y[usable & ~near_truth], rotation)
     kernel, jitter = _rotation_kernel(params), math.exp(2.0 * params[-1])
     deficits = []
     for box in compared:
-        measured = box.inside(time) & usable
+        measured = box.in_box(time) & usable
         if not measured.any():
             deficits.append(math.nan)
             continue
-        known = usable & ~near_truth & ~box.inside(time, box.duration)
+        known = usable & ~near_truth & ~box.in_box(time, box.duration)
         gp = GaussianProcess(kernel, mean=0.0)
         gp.compute(time[known], diag=np.full(int(known.sum()), jitter))
         mean = gp.predict(y[known], t=time[measured], return_cov=False)

@@ -666,10 +666,12 @@ class Signal:
     impact: float
     secondary_depth: float = 0.0  # EB only: mean deficit of the secondary eclipse
 
-    def in_box(self, time: np.ndarray) -> np.ndarray:
-        """True for the cadences within half a duration of a transit's centre (its box)."""
+    def in_box(self, time: np.ndarray, half_width: float | None = None) -> np.ndarray:
+        """True for the cadences within half a duration (or `half_width` days) of a
+        transit's centre: its box."""
+        half = 0.5 * self.duration if half_width is None else half_width
         phase = ((time - self.epoch) / self.period + 0.5) % 1.0 - 0.5
-        return np.abs(phase * self.period) < 0.5 * self.duration
+        return np.abs(phase * self.period) < half
 
     def is_recovered(self, period: float | None, epoch: float | None) -> bool:
         """Period within PERIOD_TOLERANCE of P, P/2 or 2P and epoch within one duration of
